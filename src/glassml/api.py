@@ -1,0 +1,165 @@
+"""The Python entry point: `AutoML`, in the style of a scikit-learn estimator, and `load_run`."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from glassml.engine import TrainSettings, TrialRun, leaderboard, parse_duration, train
+from glassml.errors import UserInputError
+from glassml.tracking import Tracker
+
+SNAPSHOT_FOLDER = Path("glassml-runs") / "snapshots"
+
+
+class AutoML:
+    """Search models for a table and keep, for each, the script that trains it.
+
+    Parameters
+    ----------
+    task : {"auto", "classification", "regression"}, default="auto"
+        The task; "auto" infers it from the target and says which rule applied.
+    time_limit : float or str, default=60
+        Seconds for the whole `fit`, refit included; also "90s", "10m" or "1h".
+    max_trials : int or None, default=None
+        Stop after this many trials even if time is left.
+    metric : str or None, default=None
+        Primary metric; None picks ROC AUC for binary, log loss for multiclass, RMSE for regression.
+    seed : int, default=0
+        Seed of the search and of every generated script.
+    validation : str, default="auto"
+        "auto", "holdout:FRACTION" or "cv:FOLDS".
+    allowed_models, blocked_models : list of str or None, default=None
+        Learners to search among or to leave out (lightgbm, xgboost, random_forest, extra_trees, linear).
+    experiment : str, default="default"
+        MLflow experiment of the runs.
+    tracking_uri : str or None, default=None
+        MLflow tracking URI; None uses MLFLOW_TRACKING_URI or ./glassml-runs.
+    n_workers : int, default=1
+        Worker processes that run trials in parallel.
+
+    Examples
+    --------
+    >>> automl = AutoML(task="classification", time_limit=60).fit(df, target="species")  # doctest: +SKIP
+    >>> automl.leaderboard.head()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        task: str = "auto",
+        time_limit: float | str | None = 60,
+        max_trials: int | None = None,
+        metric: str | None = None,
+        seed: int = 0,
+        validation: str = "auto",
+        allowed_models: list[str] | None = None,
+        blocked_models: list[str] | None = None,
+        experiment: str = "default",
+        tracking_uri: str | None = None,
+        n_workers: int = 1,
+    ) -> None:
+        self.task = task
+        self.time_limit = time_limit
+        self.max_trials = max_trials
+        self.metric = metric
+        self.seed = seed
+        self.validation = validation
+        self.allowed_models = allowed_models
+        self.blocked_models = blocked_models
+        self.experiment = experiment
+        self.tracking_uri = tracking_uri
+        self.n_workers = n_workers
+
+    def fit(
+        self,
+        data: pd.DataFrame | str | Path,
+        target: str,
+        *,
+        weight_column: str | None = None,
+        ignore_columns: list[str] | None = None,
+        column_purposes: dict[str, str] | None = None,
+        positive_label: Any = None,
+    ) -> AutoML:
+        """Search models for `data` (a DataFrame, or a CSV or Parquet path) and refit the best.
+
+        A DataFrame is saved as a Parquet snapshot under ./glassml-runs/snapshots, which the
+        generated scripts read.
+        """
+        started = time.time()
+        path = _snapshot(data) if isinstance(data, pd.DataFrame) else Path(data)
+        settings = TrainSettings(
+            data_path=path,
+            target=str(target),
+            started_at=started,
+            task=self.task,
+            metric=self.metric,
+            time_limit=None if self.time_limit is None else parse_duration(self.time_limit),
+            max_trials=self.max_trials,
+            seed=self.seed,
+            allowed_models=self.allowed_models,
+            blocked_models=self.blocked_models,
+            validation=self.validation,
+            weight_column=weight_column,
+            ignore_columns=list(ignore_columns or []),
+            column_purposes=dict(column_purposes or {}),
+            positive_label=None if positive_label is None else str(positive_label),
+            experiment=self.experiment,
+            tracking_uri=self.tracking_uri,
+            n_workers=self.n_workers,
+        )
+        self.result_ = train(settings)
+        self.tracker_ = Tracker(self.tracking_uri)
+        self.run_id_ = self.result_.parent_run_id
+        return self
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        """The trials ranked by the primary metric, one row each, metrics as columns."""
+        self._check_fitted()
+        entries = leaderboard(self.tracker_, self.run_id_)
+        rows = [{key: value for key, value in entry.items() if key != "metrics"} | entry["metrics"] for entry in entries]
+        return pd.DataFrame(rows)
+
+    @property
+    def best_run(self) -> TrialRun:
+        """The best trial's run: `.code`, `.metrics`, `.spec`, `.predict(df)`."""
+        self._check_fitted()
+        assert self.result_.best is not None
+        return TrialRun(self.tracker_, self.result_.best.run_id)
+
+    def predict(self, data: pd.DataFrame) -> pd.Series:
+        """Predict with the best model, in the type of the training target."""
+        return self.best_run.predict(data)["prediction"]
+
+    def predict_proba(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities of the best model, one column per class."""
+        predictions = self.best_run.predict(data)
+        columns = [name for name in predictions.columns if name.startswith("probability_")]
+        if not columns:
+            raise UserInputError("predict_proba needs a classification model; this run is a regression")
+        return predictions[columns]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "result_"):
+            raise UserInputError("this AutoML is not fitted yet; call fit(data, target=...) first")
+
+
+def load_run(run_id: str, tracking_uri: str | None = None) -> TrialRun:
+    """Reopen a finished trial run by its id (or a unique prefix of 6 characters or more)."""
+    return TrialRun(Tracker(tracking_uri), run_id)
+
+
+def _snapshot(frame: pd.DataFrame) -> Path:
+    frame = frame.copy()
+    frame.columns = [str(name) for name in frame.columns]
+    SNAPSHOT_FOLDER.mkdir(parents=True, exist_ok=True)
+    temporary = SNAPSHOT_FOLDER / f"incoming-{time.time_ns()}.parquet"
+    frame.to_parquet(temporary, index=False)
+    digest = hashlib.sha256(temporary.read_bytes()).hexdigest()
+    path = (SNAPSHOT_FOLDER / f"{digest[:16]}.parquet").resolve()
+    temporary.replace(path)
+    return path

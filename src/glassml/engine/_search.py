@@ -1,0 +1,274 @@
+"""The search loop: portfolio first, then Optuna TPE through ask/tell, trials in worker processes.
+
+For each trial the parent renders the spec to script.py, records the code on the trial's MLflow
+run before it starts, and sends the script to a worker, which scores it by running the script's
+own `evaluate_model`. Only the parent writes to MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import platform
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+import glassml
+from glassml.codegen import render_script
+from glassml.codegen._notebook import render_notebook
+from glassml.codegen._requirements import render_requirements
+from glassml.engine._budget import Budget
+from glassml.engine._events import Events
+from glassml.engine._settings import TrainSettings
+from glassml.execution import JobResult, WorkerPool
+from glassml.metrics import METRICS
+from glassml.search import Algorithm, portfolio_trials, suggest_config
+from glassml.spec import TrialSpec
+from glassml.tracking import Tracker
+
+if TYPE_CHECKING:
+    from glassml.engine._train import DataPlan
+
+logger = logging.getLogger(__name__)
+
+# A trial is started only when at least this many seconds of search time are left.
+MIN_TRIAL_SECONDS = 1.0
+# Modules each worker imports while the parent reads and profiles the data.
+WORKER_PRELOAD = ("glassml.engine._jobs", "pandas", "sklearn.ensemble", "sklearn.linear_model", "lightgbm", "xgboost")
+CODE_FOLDER = "generated_code"
+
+
+@dataclass
+class TrialRecord:
+    """One trial: its spec, its code, its MLflow run and how it ended."""
+
+    number: int
+    run_id: str
+    spec: TrialSpec
+    source: str
+    optuna_trial: optuna.trial.Trial | None
+    started: float
+    status: str = "running"  # running, finished, failed, timeout
+    metrics: dict[str, float] | None = None
+    fit_seconds: float | None = None
+    seconds: float | None = None
+    error: str | None = None
+    loss: float | None = None
+
+    @property
+    def algorithm(self) -> str:
+        return self.spec.algorithm.name
+
+
+class Search:
+    """Runs trials in worker processes until the time limit or the trial limit is reached."""
+
+    def __init__(self, settings: TrainSettings, budget: Budget, events: Events) -> None:
+        self.settings = settings
+        self.budget = budget
+        self.events = events
+        self.trials: list[TrialRecord] = []
+        self.best: TrialRecord | None = None
+        self._running: dict[int, TrialRecord] = {}
+        self._pool: WorkerPool | None = None
+
+    def start_workers(self) -> None:
+        self._pool = WorkerPool(
+            n_workers=self.settings.n_workers,
+            n_threads=self.settings.n_threads,
+            memory_limit_mb=self.settings.memory_limit_mb,
+            preload=WORKER_PRELOAD,
+        )
+
+    def stop_workers(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(kill=True)
+            self._pool = None
+
+    @property
+    def pool(self) -> WorkerPool:
+        assert self._pool is not None, "start_workers() must run first"
+        return self._pool
+
+    def run(self, tracker: Tracker, parent_run_id: str, plan: DataPlan, algorithms: list[Algorithm]) -> None:
+        """Run trials until a limit is reached; Ctrl-C marks running trials killed and re-raises."""
+        study = _create_study(self.settings.seed)
+        for params in portfolio_trials(
+            algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
+        ):
+            study.enqueue_trial(params, skip_if_exists=True)
+        self._tracker, self._parent_run_id, self._plan = tracker, parent_run_id, plan
+        self._study, self._algorithms = study, algorithms
+        try:
+            while True:
+                while self.pool.idle_workers > 0 and self._can_launch():
+                    self._launch()
+                if self.pool.running_jobs == 0:
+                    break
+                for result in self.pool.wait(timeout=0.5):
+                    self._finish(result)
+        except KeyboardInterrupt:
+            for record in list(self._running.values()):
+                self._close(record, "KILLED", "stopped by the user (Ctrl-C)")
+            raise
+
+    def refit(self, best: TrialRecord, model_path: Path, test_data: Path | None) -> dict[str, Any] | None:
+        """Train the best candidate on every training row in a worker; None when that failed."""
+        timeout = max(self.budget.time_left(), 1.0)
+        payload = self._payload(best) | {"model_path": str(model_path)}
+        if test_data is not None:
+            payload["test_path"] = str(test_data.resolve())
+        self.events.refit_started(best, timeout)
+        self.pool.submit(-1, "glassml.engine._jobs:refit", payload, timeout=timeout)
+        results: list[JobResult] = []
+        while not results:
+            results = self.pool.wait(timeout=1.0)
+        result = results[0]
+        if result.status != "ok":
+            self.events.refit_failed(best, result.error or result.status)
+            return None
+        self.events.refit_finished(best, result.value["fit_seconds"])
+        return dict(result.value)
+
+    def _can_launch(self) -> bool:
+        limit = self.settings.max_trials
+        if limit is not None and len(self.trials) >= limit:
+            return False
+        return self.budget.search_time_left() > MIN_TRIAL_SECONDS
+
+    def _launch(self) -> None:
+        plan = self._plan
+        trial = self._study.ask()
+        config = suggest_config(
+            trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
+        )
+        number = len(self.trials) + 1
+        display = next(a for a in self._algorithms if a.name == config.name).task_display_name(plan.target.task)
+        run_id = self._tracker.start_run(
+            self.settings.experiment,
+            run_name=f"trial {number} {display}",
+            parent_run_id=self._parent_run_id,
+            tags={"glassml.kind": "trial", "glassml.trial": str(number), "glassml.algorithm": config.name},
+        )
+        spec = TrialSpec(
+            experiment=self.settings.experiment,
+            run_id=run_id,
+            trial_number=number,
+            target=plan.target,
+            read=plan.read,
+            columns=plan.columns,
+            data=plan.data,
+            validation=plan.validation,
+            algorithm=config,
+            metric=plan.metric,
+            seed=self.settings.seed,
+            n_threads=self.settings.n_threads,
+            weight_column=self.settings.weight_column,
+            glassml_version=glassml.__version__,
+            python_version=platform.python_version(),
+        )
+        rendered = render_script(spec)
+        record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
+        self._record_code(record, rendered.modules)
+        self.trials.append(record)
+        self._running[number] = record
+        timeout = max(self.budget.search_time_left(), MIN_TRIAL_SECONDS)
+        self.pool.submit(number, "glassml.engine._jobs:evaluate", self._payload(record), timeout=timeout)
+        self.events.trial_started(record)
+
+    def _record_code(self, record: TrialRecord, modules: set[str]) -> None:
+        tracker, run_id, spec = self._tracker, record.run_id, record.spec
+        tracker.log_params(run_id, {"algorithm": spec.algorithm.name, **_scalar_params(spec.algorithm.params)})
+        tracker.log_text(run_id, record.source, f"{CODE_FOLDER}/script.py")
+        notebook = render_notebook(
+            title=f"Trial {record.number}: {spec.algorithm.name}", training_data=spec.data.path, task=spec.target.task
+        )
+        tracker.log_text(run_id, notebook, f"{CODE_FOLDER}/script_run_notebook.ipynb")
+        tracker.log_text(run_id, render_requirements(modules), f"{CODE_FOLDER}/requirements.txt")
+        tracker.log_json(run_id, spec.to_dict(), "spec.json")
+        digest = _sha256(record.source)
+        tracker.set_tags(run_id, {"glassml.script_sha256": digest})
+
+    def _payload(self, record: TrialRecord) -> dict[str, Any]:
+        return {
+            "source": record.source,
+            "name": f"glassml_trial_{record.number}",
+            "data_path": record.spec.data.path,
+            "data_key": self._plan.data_key,
+            "validation_path": record.spec.validation.validation_path,
+            "n_threads": record.spec.n_threads,
+        }
+
+    def _finish(self, result: JobResult) -> None:
+        record = self._running.pop(result.job_id)
+        record.seconds = time.time() - record.started
+        metric = METRICS[record.spec.metric]
+        if result.status == "ok":
+            metrics = result.value["metrics"]
+            primary = metrics.get(record.spec.metric)
+            if primary is None or not math.isfinite(primary):
+                self._fail(record, "failed", f"the primary metric {record.spec.metric} could not be computed")
+                return
+            record.metrics, record.fit_seconds = metrics, result.value["fit_seconds"]
+            record.loss = metric.loss(primary)
+            record.status = "finished"
+            self._study.tell(record.optuna_trial, record.loss)
+            self._tracker.log_metrics(record.run_id, {**metrics, "fit_seconds": record.fit_seconds})
+            self._tracker.log_json(record.run_id, metrics, "metrics.json")
+            self._tracker.end_run(record.run_id, "FINISHED")
+            if self.best is None or record.loss < (self.best.loss or math.inf):
+                self.best = record
+                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec))
+        elif result.status == "timeout":
+            self._fail(record, "timeout", result.error or "timed out")
+        else:
+            self._fail(record, "failed", result.error or result.status)
+        self.events.trial_finished(record, self.best, self.budget.elapsed())
+
+    def _fail(self, record: TrialRecord, status: str, error: str) -> None:
+        record.status, record.error = status, error
+        losses = [trial.loss for trial in self.trials if trial.loss is not None]
+        if losses:
+            worst = max(losses)
+            self._study.tell(record.optuna_trial, worst + abs(worst) * 0.1 + 1e-3)
+        else:
+            self._study.tell(record.optuna_trial, state=optuna.trial.TrialState.FAIL)
+        self._close(record, "KILLED" if status == "timeout" else "FAILED", error)
+
+    def _close(self, record: TrialRecord, mlflow_status: str, error: str) -> None:
+        if record.status == "running":
+            record.status, record.error = "failed", error
+        self._tracker.set_tags(record.run_id, {"glassml.error": error[:4000], "glassml.status": record.status})
+        self._tracker.end_run(record.run_id, mlflow_status)  # type: ignore[arg-type]
+
+
+def _create_study(seed: int) -> optuna.Study:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+    return optuna.create_study(direction="minimize", sampler=sampler)
+
+
+def _fits_per_trial(spec: TrialSpec) -> float:
+    """Return how many full-data fits one trial's validation costs, to estimate the refit time."""
+    validation = spec.validation
+    if validation.kind == "cv" and validation.n_folds:
+        return (validation.n_folds - 1.0) or 1.0
+    if validation.kind == "holdout" and validation.test_size:
+        return 1.0 - validation.test_size
+    return 1.0
+
+
+def _scalar_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if isinstance(value, (int, float, str, bool)) or value is None}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

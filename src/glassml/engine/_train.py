@@ -1,0 +1,223 @@
+"""One training run: read, profile, plan validation, search, refit the best, record everything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from glassml.data import check_target_column, detect_read_options, fingerprint, infer_target, load_reader, profile_columns
+from glassml.engine._budget import Budget
+from glassml.engine._events import Events
+from glassml.engine._search import Search, TrialRecord
+from glassml.engine._settings import TrainSettings
+from glassml.engine._validation import plan_validation
+from glassml.errors import UserInputError
+from glassml.metrics import resolve_metric
+from glassml.search import resolve_algorithms
+from glassml.spec import ColumnProfile, DataFingerprint, ReadOptions, TargetSpec, ValidationSpec
+from glassml.tracking import Tracker
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model/model.pkl"
+
+
+@dataclass
+class DataPlan:
+    """What reading and profiling decided, shared by every trial of a run."""
+
+    read: ReadOptions
+    data: DataFingerprint
+    target: TargetSpec
+    columns: list[ColumnProfile]
+    validation: ValidationSpec
+    metric: str
+    n_rows: int
+    dropped_target_rows: int
+
+    @property
+    def n_features(self) -> int:
+        return sum(column.purpose != "ignore" for column in self.columns)
+
+    @property
+    def data_key(self) -> str:
+        """A hash of everything the scripts' reading and preparation code depends on."""
+        parts = {
+            "read": self.read.__dict__,
+            "path": self.data.path,
+            "sha256": self.data.sha256,
+            "target": self.target.__dict__,
+            "columns": [column.__dict__ for column in self.columns],
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class TrainResult:
+    """The outcome of one run: its ids, every trial and the best one."""
+
+    experiment: str
+    parent_run_id: str
+    plan: DataPlan
+    trials: list[TrialRecord]
+    best: TrialRecord | None
+    model_path: Path | None = None
+    test_metrics: dict[str, float] | None = None
+    importances: dict[str, float] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
+    """Read the training table and decide types, purposes, task, metric and validation."""
+    read = detect_read_options(settings.data_path)
+    table = load_reader(read)(str(settings.data_path))
+    check_target_column(table, settings.target)
+    if settings.weight_column is not None:
+        check_target_column(table, settings.weight_column)
+    labelled = table[table[settings.target].notna()]
+    dropped = len(table) - len(labelled)
+    if labelled.empty:
+        raise UserInputError(
+            f"every row of target column {settings.target!r} is missing: nothing is left to train on; "
+            "check the target column's name and its missing-value tokens"
+        )
+    target = infer_target(labelled[settings.target], task=settings.task, positive_label=settings.positive_label)
+    columns = profile_columns(
+        table,
+        settings.target,
+        ignore_columns=settings.ignore_columns,
+        purpose_overrides=settings.column_purposes,
+        weight_column=settings.weight_column,
+    )
+    if not any(column.purpose != "ignore" for column in columns):
+        raise UserInputError(
+            "no feature column is left after profiling (every column was ignored); "
+            "set a purpose with --column-purpose name=numeric or add columns"
+        )
+    y = labelled[settings.target]
+    if target.class_labels is not None:
+        y = y.astype(target.dtype)
+    validation = plan_validation(settings.validation, settings.validation_data, target, y, len(labelled))
+    plan = DataPlan(
+        read=read,
+        data=fingerprint(settings.data_path, rows=len(table), columns=table.shape[1]),
+        target=target,
+        columns=columns,
+        validation=validation,
+        metric=resolve_metric(target.task, settings.metric),
+        n_rows=len(labelled),
+        dropped_target_rows=dropped,
+    )
+    events.planned(plan)
+    return plan
+
+
+def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
+    """Run the whole search within the settings' time limit and return the result."""
+    events = events or Events()
+    budget = Budget(settings.started_at, settings.time_limit)
+    search = Search(settings, budget, events)
+    search.start_workers()
+    try:
+        plan = plan_data(settings, events)
+        algorithms = resolve_algorithms(settings.allowed_models, settings.blocked_models, plan.target.task)
+        tracker = Tracker(settings.tracking_uri)
+        parent_run_id = tracker.start_run(
+            settings.experiment, run_name=f"train {settings.data_path.name}", tags={"glassml.kind": "train"}
+        )
+        _record_plan(tracker, parent_run_id, settings, plan)
+        events.started(settings.experiment, parent_run_id, tracker.tracking_uri)
+        result = TrainResult(settings.experiment, parent_run_id, plan, trials=[], best=None)
+        interrupted = False
+        try:
+            search.run(tracker, parent_run_id, plan, algorithms)
+        except KeyboardInterrupt:
+            interrupted = True
+        result.trials = search.trials
+        result.best = search.best
+        if not interrupted and result.best is not None:
+            _refit_best(search, tracker, result, settings)
+        _finish(tracker, result, budget, interrupted)
+        if interrupted:
+            raise KeyboardInterrupt
+        if result.best is None:
+            raise UserInputError(_all_failed_message(result.trials))
+        return result
+    finally:
+        search.stop_workers()
+
+
+def _record_plan(tracker: Tracker, run_id: str, settings: TrainSettings, plan: DataPlan) -> None:
+    tracker.log_params(
+        run_id,
+        {
+            "target": settings.target,
+            "task": plan.target.task,
+            "metric": plan.metric,
+            "validation": plan.validation.kind,
+            "time_limit": settings.time_limit,
+            "max_trials": settings.max_trials,
+            "seed": settings.seed,
+            "rows": plan.n_rows,
+            "data_path": plan.data.path,
+        },
+    )
+    tracker.log_json(run_id, [column.__dict__ for column in plan.columns], "column_purposes.json")
+    tracker.log_json(run_id, plan.read.__dict__, "read_options.json")
+    tracker.log_json(run_id, plan.validation.__dict__, "validation.json")
+    tracker.log_json(run_id, plan.target.__dict__, "target.json")
+    tracker.log_json(run_id, {key: str(value) for key, value in settings.__dict__.items()}, "settings.json")
+
+
+def _refit_best(search: Search, tracker: Tracker, result: TrainResult, settings: TrainSettings) -> None:
+    best = result.best
+    assert best is not None
+    folder = Path(tempfile.mkdtemp(prefix="glassml-refit-"))
+    outcome = search.refit(best, folder / "model.pkl", settings.test_data)
+    if outcome is None:
+        return
+    tracker.log_file(best.run_id, outcome["model_path"], "model")
+    tracker.set_tags(best.run_id, {"glassml.model_stored": "true"})
+    result.model_path = Path(outcome["model_path"])
+    if outcome.get("test_metrics"):
+        result.test_metrics = outcome["test_metrics"]
+        tracker.log_metrics(best.run_id, {f"test_{name}": value for name, value in result.test_metrics.items()})
+    try:
+        from glassml.engine._importance import original_column_importances
+
+        result.importances = original_column_importances(result.model_path, best.spec)
+    except Exception as error:  # importances are a report; a model without them is still whole
+        logger.debug("feature importances unavailable: %s", error)
+
+
+def _finish(tracker: Tracker, result: TrainResult, budget: Budget, interrupted: bool) -> None:
+    from glassml.engine._leaderboard import leaderboard_entries
+
+    entries = leaderboard_entries(result.trials, result.plan.metric)
+    tracker.log_json(result.parent_run_id, entries, "leaderboard.json")
+    if result.importances:
+        tracker.log_json(result.parent_run_id, result.importances, "feature_importances.json")
+    tags = {"glassml.trials": str(len(result.trials))}
+    if result.best is not None:
+        tags["glassml.best_run_id"] = result.best.run_id
+    tracker.set_tags(result.parent_run_id, tags)
+    result.elapsed = budget.elapsed()
+    tracker.log_metrics(result.parent_run_id, {"elapsed_seconds": result.elapsed})
+    if result.best is not None and result.best.metrics:
+        tracker.log_metrics(result.parent_run_id, {f"best_{k}": v for k, v in result.best.metrics.items()})
+    status = "KILLED" if interrupted else ("FINISHED" if result.best is not None else "FAILED")
+    tracker.end_run(result.parent_run_id, status)
+
+
+def _all_failed_message(trials: list[TrialRecord]) -> str:
+    if not trials:
+        return "no trial could run within the time limit; give a longer --time-limit"
+    errors = pd.Series([trial.error or "unknown error" for trial in trials])
+    common = errors.value_counts().index[0]
+    return f"all {len(trials)} trials failed; the most common error was: {common}"
