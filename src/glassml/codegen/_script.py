@@ -298,6 +298,7 @@ def _data_transformation(groups: list[ColumnGroup], imports: Imports, spec: Tria
     lines = [
         "def generate_data_transformation_config() -> ColumnTransformer:",
         '    """Turn each column group into numeric features."""',
+        *[f"    {line}" for group in groups for line in group.setup],
         "    return ColumnTransformer(",
         "        [",
     ]
@@ -330,13 +331,13 @@ def _preprocessor(spec: TrialSpec, algorithm: Algorithm, imports: Imports) -> li
         return []
     imports.add_from("sklearn.preprocessing", "StandardScaler")
     if spec.columns_for("text"):
-        scaler, why = "StandardScaler(with_mean=False)", "without centring, which would densify the sparse text features"
+        scaler, why = "StandardScaler(with_mean=False)", "without centring, which would make text features dense"
     else:
-        scaler, why = "StandardScaler()", "to zero mean and unit variance"
+        scaler, why = "StandardScaler()", "to zero mean and unit variance, as linear models need"
     return [
         f'''
 def generate_preprocessor_config() -> StandardScaler:
-    """Scale every feature {why}: linear models need comparable scales."""
+    """Scale every feature {why}."""
     return {scaler}
 '''
     ]

@@ -33,6 +33,7 @@ class ColumnGroup:
     transformer: str  # source of the transformer expression
     imports: tuple[str, ...]
     description: str
+    setup: tuple[str, ...] = ()  # statements the transformer expression needs before it
 
 
 def plan_column_groups(spec: TrialSpec, algorithm_handles_missing: bool, high_cardinality_encoding: str) -> list[ColumnGroup]:
@@ -113,15 +114,21 @@ def _numeric_transformer(handles_missing: bool, strategy: str) -> tuple[str, tup
 
 def _high_cardinality_group(spec: TrialSpec, columns: list[str], encoding: str) -> ColumnGroup:
     if encoding == "target":
-        target_type = {"binary": "binary", "multiclass": "multiclass", "regression": "continuous"}[spec.target.task]
+        task = spec.target.task
+        target_type = {"binary": "binary", "multiclass": "multiclass", "regression": "continuous"}[task]
+        splitter = "KFold" if task == "regression" else "StratifiedKFold"
         return ColumnGroup(
             "high_cardinality_columns",
             "high_cardinality",
             "HIGH_CARDINALITY_COLUMNS",
             columns,
-            f'TargetEncoder(target_type="{target_type}", random_state=RANDOM_SEED)',
-            ("from sklearn.preprocessing import TargetEncoder",),
-            "target encoded with internal cross fitting",
+            f'TargetEncoder(target_type="{target_type}", cv=encoder_folds)',
+            ("from sklearn.preprocessing import TargetEncoder", f"from sklearn.model_selection import {splitter}"),
+            "target encoded",
+            setup=(
+                "# Target encoding is fitted on seeded folds so that no row's code sees its own target.",
+                f"encoder_folds = {splitter}(n_splits=5, shuffle=True, random_state=RANDOM_SEED)",
+            ),
         )
     return ColumnGroup(
         "high_cardinality_columns",

@@ -1,0 +1,55 @@
+# Development tasks for glassml. Needs only python3 (3.11 or newer), pip and GNU make.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+VENV_PYTHON := $(VENV)/bin/python
+LOCK := requirements/lock.txt
+
+.PHONY: setup test demo lint bench lock clean
+
+# The stamp file records that the venv holds the locked versions; it is rebuilt when the lock or
+# pyproject.toml changes.
+$(VENV)/.installed: $(LOCK) pyproject.toml
+	test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --upgrade pip
+	$(VENV_PYTHON) -m pip install -r $(LOCK)
+	$(VENV_PYTHON) -m pip install --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup
+	$(VENV_PYTHON) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/glassml train examples/data/penguins_species.parquet --target species --time-limit 60 --experiment demo
+
+lint: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+bench: setup
+	$(VENV_PYTHON) bench/run.py
+
+# Resolves `.[dev]` afresh in a temporary venv and writes the pinned result to the lock file.
+lock:
+	set -euo pipefail; \
+	tmp=$$(mktemp -d); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install -e ".[dev]"; \
+	platform=$$("$$tmp/venv/bin/python" -c 'import platform; print("Python", platform.python_version(), platform.system(), platform.machine())'); \
+	{ \
+	  echo "# Pinned closure of \`pip install -e .[dev]\` ($$platform), glassml itself excluded."; \
+	  echo "# \`make setup\` installs exactly these versions, then glassml with --no-deps."; \
+	  echo "# Regenerate with \`make lock\`: it builds a fresh temporary venv, installs \`.[dev]\` and"; \
+	  echo "# writes \`pip freeze --exclude-editable\` here."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; \
+	} > $(LOCK).new; \
+	mv $(LOCK).new $(LOCK)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info glassml-runs .pytest_cache .ruff_cache
+	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +
