@@ -34,8 +34,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# Tables and lines keep their shape when output goes to a file or a pipe (80 columns otherwise).
+console = Console() if Console().is_terminal else Console(width=160)
+errors = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=160)
 
 TrackingOption = Annotated[
     str | None, typer.Option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./glassml-runs)")
@@ -128,10 +129,17 @@ def leaderboard_command(
 def experiments_command(tracking_uri: TrackingOption = None) -> None:
     """List the experiments in the store and their runs."""
     tracker = Tracker(tracking_uri)
-    table = Table("experiment", "id", "runs", "last run", title=f"Experiments at {tracker.tracking_uri}")
+    table = Table("experiment", "id", "train runs", "runs", "last run", title=f"Experiments at {tracker.tracking_uri}")
     for experiment in tracker.list_experiments():
+        if experiment["runs"] == 0 and experiment["name"] == "Default":
+            continue  # MLflow's own empty experiment
+        last = experiment["last_start_time"]
         table.add_row(
-            str(experiment["name"]), str(experiment["id"]), str(experiment["runs"]), str(experiment["last_run"] or "")
+            str(experiment["name"]),
+            str(experiment["experiment_id"]),
+            str(experiment["parent_runs"]),
+            str(experiment["runs"]),
+            last.strftime("%Y-%m-%d %H:%M:%S UTC") if last else "",
         )
     console.print(table)
 
