@@ -103,4 +103,8 @@ class ConsoleEvents(Events):
             self._line(f"best: trial {best.number} ({best.algorithm}), run {best.run_id}")
             self._line(f"its code:   glassml code {best.run_id} --out best_model/")
             self._line(f"verify it:  glassml verify {best.run_id}")
-        self._line(f"finished in {result.elapsed:.1f} s")
+        finished = sum(trial.status == "finished" for trial in result.trials)
+        self._line(
+            f"finished in {result.elapsed:.1f} s: {len(result.trials)} trials, {finished} finished; "
+            f"{result.overhead.get('fit_seconds_total', 0.0):.1f} s of fitting and scoring in workers"
+        )

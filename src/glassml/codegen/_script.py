@@ -237,7 +237,8 @@ def _prepare_features(spec: TrialSpec) -> str:
         "    missing = [name for name in FEATURE_COLUMNS if name not in dataframe.columns]",
         "    if missing:",
         '        raise ValueError(f"missing feature columns {missing}: the model needs every column it was trained on")',
-        "    ignored = [name for name in dataframe.columns if name not in FEATURE_COLUMNS and name != TARGET_COLUMN]",
+        f"    known = {_known_columns(spec)}",
+        "    ignored = [name for name in dataframe.columns if name not in known]",
         "    if ignored:",
         '        logger.warning("ignoring columns the model was not trained on: %s", ignored)',
         "    features = dataframe[FEATURE_COLUMNS].copy()",
@@ -265,6 +266,16 @@ def _prepare_features(spec: TrialSpec) -> str:
         lines += ["    features = add_datetime_parts(features)"]
     lines.append("    return features")
     return "\n".join(lines)
+
+
+def _known_columns(spec: TrialSpec) -> str:
+    """Return the expression of the columns that prepare_features may meet without warning."""
+    parts = ["set(FEATURE_COLUMNS)", "{TARGET_COLUMN}"]
+    if any(column.purpose == "ignore" for column in spec.columns):
+        parts.append("set(DROPPED_COLUMNS)")
+    if spec.weight_column is not None:
+        parts.append("{WEIGHT_COLUMN}")
+    return " | ".join(parts)
 
 
 def _prepare_data(spec: TrialSpec) -> str:

@@ -7,6 +7,7 @@ model come from the code the user downloads.
 
 from __future__ import annotations
 
+import logging
 import time
 import types
 import warnings
@@ -48,8 +49,18 @@ def _validation(module: types.ModuleType, payload: dict[str, Any]) -> tuple[Any,
     return _VALIDATION[key]
 
 
+def _silence_script_logging() -> None:
+    # Scripts log to "script"; in a worker those lines would reach the terminal through Python's
+    # last-resort handler. Errors reach the parent as the job's result instead.
+    script_logger = logging.getLogger("script")
+    if script_logger.propagate:
+        script_logger.addHandler(logging.NullHandler())
+        script_logger.propagate = False
+
+
 def evaluate(payload: dict[str, Any]) -> dict[str, Any]:
     """Score one candidate with its script's `evaluate_model` and return the metrics."""
+    _silence_script_logging()
     module = load_script(payload["source"], payload["name"])
     X, y, sample_weights = _prepared(module, payload)
     started = time.perf_counter()
@@ -64,6 +75,7 @@ def evaluate(payload: dict[str, Any]) -> dict[str, Any]:
 
 def refit(payload: dict[str, Any]) -> dict[str, Any]:
     """Train the final model with the script's `train_model` on every training row and save it."""
+    _silence_script_logging()
     module = load_script(payload["source"], payload["name"])
     X, y, sample_weights = _prepared(module, payload)
     started = time.perf_counter()

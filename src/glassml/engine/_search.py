@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 # A trial is started only when at least this many seconds of search time are left.
 MIN_TRIAL_SECONDS = 1.0
+# One trial may use at most this share of the time limit (and at least MIN_TRIAL_CAP_SECONDS), so
+# that a few slow configurations cannot take every worker for the whole run.
+MAX_TRIAL_SHARE = 0.25
+MIN_TRIAL_CAP_SECONDS = 10.0
 # Modules each worker imports while the parent reads and profiles the data.
 WORKER_PRELOAD = ("glassml.engine._jobs", "pandas", "sklearn.ensemble", "sklearn.linear_model", "lightgbm", "xgboost")
 CODE_FOLDER = "generated_code"
@@ -77,6 +81,10 @@ class Search:
         self.best: TrialRecord | None = None
         self._running: dict[int, TrialRecord] = {}
         self._pool: WorkerPool | None = None
+        # Parent-side cost per trial, reported on the train run: rendering the script, and
+        # creating the MLflow run with its code artifacts.
+        self.render_seconds = 0.0
+        self.record_seconds = 0.0
 
     def start_workers(self) -> None:
         self._pool = WorkerPool(
@@ -136,6 +144,11 @@ class Search:
         self.events.refit_finished(best, result.value["fit_seconds"])
         return dict(result.value)
 
+    def _trial_cap(self) -> float:
+        if self.budget.time_limit is None:
+            return float("inf")
+        return max(MAX_TRIAL_SHARE * self.budget.time_limit, MIN_TRIAL_CAP_SECONDS)
+
     def _can_launch(self) -> bool:
         limit = self.settings.max_trials
         if limit is not None and len(self.trials) >= limit:
@@ -173,12 +186,16 @@ class Search:
             glassml_version=glassml.__version__,
             python_version=platform.python_version(),
         )
+        render_started = time.perf_counter()
         rendered = render_script(spec)
         record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
+        record_started = time.perf_counter()
         self._record_code(record, rendered.modules)
+        self.render_seconds += record_started - render_started
+        self.record_seconds += time.perf_counter() - record_started
         self.trials.append(record)
         self._running[number] = record
-        timeout = max(self.budget.search_time_left(), MIN_TRIAL_SECONDS)
+        timeout = max(min(self.budget.search_time_left(), self._trial_cap()), MIN_TRIAL_SECONDS)
         self.pool.submit(number, "glassml.engine._jobs:evaluate", self._payload(record), timeout=timeout)
         self.events.trial_started(record)
 
@@ -187,7 +204,10 @@ class Search:
         tracker.log_params(run_id, {"algorithm": spec.algorithm.name, **_scalar_params(spec.algorithm.params)})
         tracker.log_text(run_id, record.source, f"{CODE_FOLDER}/script.py")
         notebook = render_notebook(
-            title=f"Trial {record.number}: {spec.algorithm.name}", training_data=spec.data.path, task=spec.target.task
+            title=f"Trial {record.number}: {spec.algorithm.name}",
+            training_data=spec.data.path,
+            task=spec.target.task,
+            validation_data=spec.validation.validation_path,
         )
         tracker.log_text(run_id, notebook, f"{CODE_FOLDER}/script_run_notebook.ipynb")
         tracker.log_text(run_id, render_requirements(modules), f"{CODE_FOLDER}/requirements.txt")

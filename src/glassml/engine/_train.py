@@ -71,6 +71,7 @@ class TrainResult:
     test_metrics: dict[str, float] | None = None
     importances: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
+    overhead: dict[str, float] = field(default_factory=dict)
 
 
 def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
@@ -141,6 +142,7 @@ def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
             interrupted = True
         result.trials = search.trials
         result.best = search.best
+        result.overhead = _overhead(search)
         if not interrupted and result.best is not None:
             _refit_best(search, tracker, result, settings)
         _finish(tracker, result, budget, interrupted)
@@ -208,11 +210,21 @@ def _finish(tracker: Tracker, result: TrainResult, budget: Budget, interrupted: 
         tags["glassml.best_run_id"] = result.best.run_id
     tracker.set_tags(result.parent_run_id, tags)
     result.elapsed = budget.elapsed()
-    tracker.log_metrics(result.parent_run_id, {"elapsed_seconds": result.elapsed})
+    fit_seconds = sum(trial.fit_seconds or 0.0 for trial in result.trials)
+    result.overhead["fit_seconds_total"] = fit_seconds
+    tracker.log_metrics(result.parent_run_id, {"elapsed_seconds": result.elapsed, **result.overhead})
     if result.best is not None and result.best.metrics:
         tracker.log_metrics(result.parent_run_id, {f"best_{k}": v for k, v in result.best.metrics.items()})
     status = "KILLED" if interrupted else ("FINISHED" if result.best is not None else "FAILED")
     tracker.end_run(result.parent_run_id, status)
+
+
+def _overhead(search: Search) -> dict[str, float]:
+    count = max(len(search.trials), 1)
+    return {
+        "render_ms_per_trial": 1000 * search.render_seconds / count,
+        "record_ms_per_trial": 1000 * search.record_seconds / count,
+    }
 
 
 def _all_failed_message(trials: list[TrialRecord]) -> str:

@@ -316,7 +316,7 @@ class Forest(Algorithm):
         check_data_size(n_rows, n_features)
         name = self.trial_param_name
         return {
-            "n_estimators": trial.suggest_int(name("n_estimators"), 50, 500, log=True),
+            "n_estimators": trial.suggest_int(name("n_estimators"), 50, _max_forest_trees(n_rows), log=True),
             "max_features": trial.suggest_categorical(name("max_features"), _MAX_FEATURES_CHOICES),
             "min_samples_leaf": trial.suggest_int(name("min_samples_leaf"), 1, _max_samples_leaf(n_rows), log=True),
         }
@@ -324,9 +324,25 @@ class Forest(Algorithm):
     def portfolio(self, *, task: str, n_rows: int, n_features: int) -> list[dict[str, Any]]:
         check_task(task)
         check_data_size(n_rows, n_features)
-        # The scikit-learn defaults with 300 trees.
+        # The scikit-learn defaults with up to 300 trees; a large table gets fewer trees and larger
+        # leaves, because fully grown trees on it take minutes and gigabytes with one thread.
         max_features = 1.0 if task == "regression" else "sqrt"
-        return [{"n_estimators": 300, "max_features": max_features, "min_samples_leaf": 1}]
+        n_estimators = min(300, _max_forest_trees(n_rows))
+        min_samples_leaf = 1 if n_rows <= _LARGE_FOREST_ROWS else _clamp(n_rows // _LARGE_FOREST_ROWS, 2, 4)
+        if n_rows > _LARGE_FOREST_ROWS and task == "regression":
+            max_features = 0.5
+        return [{"n_estimators": n_estimators, "max_features": max_features, "min_samples_leaf": min_samples_leaf}]
+
+
+# Above this many rows, forests get fewer trees and larger leaves.
+_LARGE_FOREST_ROWS = 10_000
+
+
+def _max_forest_trees(n_rows: int) -> int:
+    # 500 trees up to 10,000 rows, then fewer as the table grows, never below 100.
+    if n_rows <= _LARGE_FOREST_ROWS:
+        return 500
+    return _clamp(500 * _LARGE_FOREST_ROWS // n_rows, 100, 500)
 
 
 def _max_samples_leaf(n_rows: int) -> int:
