@@ -61,7 +61,9 @@ def _inline_collection(value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> s
     return "[" + ", ".join(items) + "]"
 
 
-def collection(value: list[Any] | tuple[Any, ...] | dict[Any, Any], prefix: str, suffix: str = "", indent: int = 0) -> str:
+def collection(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], prefix: str, suffix: str = "", indent: int = 0
+) -> str:
     """Render `prefix + value + suffix` on one line when it fits, else one item per line.
 
     `indent` is the indentation level of the line. An exploded collection ends with a trailing

@@ -144,7 +144,9 @@ def _constants(spec: TrialSpec, algorithm: Algorithm) -> str:
         f"TARGET_DTYPE = {lit.literal(target.dtype)}  # predictions come back in the type of the training target",
     ]
     if target.class_labels is not None:
-        lines.append(lit.collection(target.class_labels, "CLASS_LABELS = ", "  # the model predicts positions in this list"))
+        lines.append(
+            lit.collection(target.class_labels, "CLASS_LABELS = ", "  # the model predicts positions in this list")
+        )
         if target.task == "binary":
             lines.append("POSITIVE_LABEL = CLASS_LABELS[1]  # the class whose probability the binary metrics score")
     if spec.weight_column is not None:
@@ -221,7 +223,9 @@ def add_datetime_parts(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def _prepare_features(spec: TrialSpec) -> str:
-    numeric_constants = [c for p, c in (("numeric", "NUMERIC_COLUMNS"), ("boolean", "BOOLEAN_COLUMNS")) if spec.columns_for(p)]
+    numeric_constants = [
+        c for p, c in (("numeric", "NUMERIC_COLUMNS"), ("boolean", "BOOLEAN_COLUMNS")) if spec.columns_for(p)
+    ]
     string_constants = [
         c
         for p, c in (
@@ -236,7 +240,8 @@ def _prepare_features(spec: TrialSpec) -> str:
         '    """Select the feature columns in training order and give each the type the search used."""',
         "    missing = [name for name in FEATURE_COLUMNS if name not in dataframe.columns]",
         "    if missing:",
-        '        raise ValueError(f"missing feature columns {missing}: the model needs every column it was trained on")',
+        '        raise ValueError(f"missing feature columns {missing}: '
+        'the model needs every column it was trained on")',
         f"    known = {_known_columns(spec)}",
         "    ignored = [name for name in dataframe.columns if name not in known]",
         "    if ignored:",
@@ -248,7 +253,7 @@ def _prepare_features(spec: TrialSpec) -> str:
         lines += [
             "",
             "    # Numbers and booleans become float64; infinities count as missing.",
-            f"    numeric = features[{names}].astype(\"float64\")",
+            f'    numeric = features[{names}].astype("float64")',
             f"    features[{names}] = numeric.replace([np.inf, -np.inf], np.nan)",
         ]
     if string_constants:
@@ -289,7 +294,8 @@ def _prepare_data(spec: TrialSpec) -> str:
             "    target = dataframe[TARGET_COLUMN].astype(TARGET_DTYPE)",
             "    unknown = set(target) - set(CLASS_LABELS)",
             "    if unknown:",
-            '        raise ValueError(f"target values {sorted(map(str, unknown))} are not among the classes {CLASS_LABELS}")',
+            "        unknown_labels = sorted(map(str, unknown))",
+            '        raise ValueError(f"target values {unknown_labels} are not among the classes {CLASS_LABELS}")',
             "    y = pd.Categorical(target, categories=CLASS_LABELS).codes.astype(np.int64)",
         ]
     else:
@@ -333,7 +339,13 @@ def _group_entry(group: ColumnGroup) -> str:
         return one_line
     pad = lit.INDENT * 4
     return "\n".join(
-        [f"{lit.INDENT * 3}(", f'{pad}"{group.name}",', f"{pad}{group.transformer},", f"{pad}{group.constant},", f"{lit.INDENT * 3}),"]
+        [
+            f"{lit.INDENT * 3}(",
+            f'{pad}"{group.name}",',
+            f"{pad}{group.transformer},",
+            f"{pad}{group.constant},",
+            f"{lit.INDENT * 3}),",
+        ]
     )
 
 
@@ -364,7 +376,9 @@ def _algorithm_config(spec: TrialSpec, algorithm: Algorithm, imports: Imports) -
     if algorithm.threads_param:
         arguments[algorithm.threads_param] = "N_THREADS"
     lines = [f"def generate_algorithm_config() -> {class_name}:"]
-    lines.append(f'    """{algorithm.task_display_name(spec.target.task)} with the hyperparameters this trial chose."""')
+    lines.append(
+        f'    """{algorithm.task_display_name(spec.target.task)} with the hyperparameters this trial chose."""'
+    )
     lines.append(f"    return {class_name}(")
     lines += [f"        {name}={source}," for name, source in arguments.items()]
     lines.append("    )")
@@ -465,7 +479,9 @@ def _calculate_metrics(spec: TrialSpec) -> str:
             lines.append(lit.call(metric.function, arguments, prefix=f'"{name}": ', suffix=",", indent=2))
     lines.append("    }")
     if deferred:
-        lines.append("    if len(np.unique(y)) == len(CLASS_LABELS):  # ROC AUC needs every class among the scored rows")
+        lines.append(
+            "    if len(np.unique(y)) == len(CLASS_LABELS):  # ROC AUC needs every class among the scored rows"
+        )
         lines += deferred
     lines.append("    return {name: float(value) for name, value in scores.items()}")
     return "\n".join(lines)
@@ -561,13 +577,13 @@ def _main(spec: TrialSpec) -> str:
     ]
     if validation_file:
         lines.append(
-            '    parser.add_argument("--validation-data", required=True, help="file with the validation rows the search scored on")'
+            '    parser.add_argument("--validation-data", required=True, help="file of the rows the search scored on")'
         )
     lines += [
-        '    parser.add_argument("--output-dir", default="outputs", help="folder for model.pkl, metrics.json and predictions")',
+        '    parser.add_argument("--output-dir", default="outputs", help="folder for model.pkl and metrics.json")',
         '    parser.add_argument("--refit-only", action="store_true", help="train the final model without validation")',
         '    parser.add_argument("--model", help="model.pkl to predict with, instead of training")',
-        '    parser.add_argument("--predict-data", help="file of rows to predict; predictions go to the output folder")',
+        '    parser.add_argument("--predict-data", help="rows to predict; writes predictions.parquet")',
         "    args = parser.parse_args()",
         '    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")',
         "    output_dir = Path(args.output_dir)",
@@ -584,7 +600,9 @@ def _main(spec: TrialSpec) -> str:
         "        if not args.refit_only:",
     ]
     if validation_file:
-        lines.append("            scores = evaluate_model(X, y, sample_weights, prepare_data(read_table(args.validation_data)))")
+        lines.append(
+            "            scores = evaluate_model(X, y, sample_weights, prepare_data(read_table(args.validation_data)))"
+        )
     else:
         lines.append("            scores = evaluate_model(X, y, sample_weights)")
     lines += [

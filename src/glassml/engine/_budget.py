@@ -47,7 +47,11 @@ class Budget:
     def time_left(self) -> float:
         return self.deadline - EXIT_RESERVE_SECONDS - time.time()
 
-    def reserve_refit(self, fit_seconds: float, fits_per_trial: float) -> None:
-        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits."""
+    def reserve_refit(self, fit_seconds: float, fits_per_trial: float, worker_startup: float) -> None:
+        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits.
+
+        `worker_startup` is added because the search's last trials are killed at its deadline, and
+        the refit may then wait for a replacement worker to start.
+        """
         one_fit = fit_seconds / max(fits_per_trial, 1.0)
-        self.refit_reserve = 1.5 * one_fit + 0.5
+        self.refit_reserve = 1.5 * one_fit + 0.5 + worker_startup

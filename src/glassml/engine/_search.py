@@ -128,7 +128,11 @@ class Search:
 
     def refit(self, best: TrialRecord, model_path: Path, test_data: Path | None) -> dict[str, Any] | None:
         """Train the best candidate on every training row in a worker; None when that failed."""
-        timeout = max(self.budget.time_left(), 1.0)
+        timeout = self.budget.time_left()
+        if self.pool.ready_idle_workers == 0:
+            # The job's clock starts when its worker is ready, so a worker still starting uses up time.
+            timeout -= self.pool.startup_seconds
+        timeout = max(timeout, 1.0)
         payload = self._payload(best) | {"model_path": str(model_path)}
         if test_data is not None:
             payload["test_path"] = str(test_data.resolve())
@@ -244,7 +248,7 @@ class Search:
             self._tracker.end_run(record.run_id, "FINISHED")
             if self.best is None or record.loss < (self.best.loss or math.inf):
                 self.best = record
-                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec))
+                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec), self.pool.startup_seconds)
         elif result.status == "timeout":
             self._fail(record, "timeout", result.error or "timed out")
         else:
@@ -287,7 +291,9 @@ def _fits_per_trial(spec: TrialSpec) -> float:
 
 
 def _scalar_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in params.items() if isinstance(value, (int, float, str, bool)) or value is None}
+    return {
+        name: value for name, value in params.items() if isinstance(value, (int, float, str, bool)) or value is None
+    }
 
 
 def _sha256(text: str) -> str:

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassml.data import check_target_column, detect_read_options, fingerprint, infer_target, load_reader, profile_columns
+from glassml.data import (
+    check_target_column,
+    detect_read_options,
+    fingerprint,
+    infer_target,
+    load_reader,
+    profile_columns,
+)
 from glassml.engine._budget import Budget
 from glassml.engine._events import Events
 from glassml.engine._search import Search, TrialRecord

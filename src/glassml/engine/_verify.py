@@ -96,7 +96,9 @@ def _check_data(run: TrialRun, path: Path) -> Check:
     return Check("data", True, f"{path.name} is the table the search read")
 
 
-def _run_script(script: Path, data: Path, outputs: Path, folder: Path, run: TrialRun) -> subprocess.CompletedProcess[str]:
+def _run_script(
+    script: Path, data: Path, outputs: Path, folder: Path, run: TrialRun
+) -> subprocess.CompletedProcess[str]:
     stand_in = folder / "stand_in"
     (stand_in / "glassml").mkdir(parents=True)
     (stand_in / "glassml" / "__init__.py").write_text(STAND_IN)
@@ -134,7 +136,9 @@ def _check_model(run: TrialRun, produced_path: Path, data: Path) -> Check:
     expected = np.asarray(getattr(stored, method)(features))
     actual = np.asarray(getattr(produced, method)(features))
     if expected.shape == actual.shape and expected.tobytes() == actual.tobytes():
-        return Check("model", True, f"{method} of the stored and the rebuilt model are bitwise equal on {len(features)} rows")
+        return Check(
+            "model", True, f"{method} of the stored and the rebuilt model are bitwise equal on {len(features)} rows"
+        )
     if expected.shape != actual.shape:
         return Check("model", False, f"{method} shapes differ: stored {expected.shape}, rebuilt {actual.shape}")
     largest = float(np.max(np.abs(expected - actual)))

@@ -1,5 +1,5 @@
 """Trial execution: worker processes with deadlines, memory limits and fixed thread settings."""
 
-from glassml.execution._pool import JobResult, JobStatus, WorkerPool
+from glassml.execution._pool import START_METHODS, JobResult, JobStatus, WorkerPool
 
-__all__ = ["JobResult", "JobStatus", "WorkerPool"]
+__all__ = ["START_METHODS", "JobResult", "JobStatus", "WorkerPool"]

@@ -14,7 +14,7 @@ from multiprocessing.process import BaseProcess
 
 import psutil
 
-from glassml.execution._worker import JobRequest, WorkerSettings, run_worker
+from glassml.execution._worker import JobRequest, WorkerSettings, run_worker, thread_environment
 
 logger = logging.getLogger(__name__)
 
@@ -43,22 +43,6 @@ class RunningJob:
         return 0.0 if self.started_at is None else now - self.started_at
 
 
-def thread_environment(n_threads: int) -> dict[str, str]:
-    """Return the environment variables that fix the thread count of OpenMP and BLAS libraries.
-
-    OpenMP reads them once, when the runtime loads, so they must be set before the worker starts.
-    `OMP_WAIT_POLICY=PASSIVE` makes idle OpenMP threads sleep instead of spinning, which keeps
-    parallel trials on a busy machine from slowing each other down.
-    """
-    threads = str(n_threads)
-    return {
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "OMP_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
-    }
-
-
 def describe_exit_code(exit_code: int | None) -> str:
     """Return ``"exit code 3"`` or ``"exit code -9 (killed by SIGKILL, possibly out of memory)"``."""
     if exit_code is None:
@@ -77,7 +61,7 @@ def describe_exit_code(exit_code: int | None) -> str:
 
 
 class WorkerProcess:
-    """One worker process as the parent sees it: the process, its pipe, readiness and current job."""
+    """Parent-side state of one worker process: the process, its pipe, readiness and current job."""
 
     def __init__(self, context: BaseContext, settings: WorkerSettings, name: str) -> None:
         parent_end, child_end = context.Pipe(duplex=True)
@@ -108,7 +92,7 @@ class WorkerProcess:
         """Assign `job` to this worker and send it with its pickled payload.
 
         A worker that died unnoticed cannot receive the job. The error is logged, and the next
-        `WorkerPool.wait` reports the job as crashed when it sees the process end.
+        `WorkerPool.wait` reports the job as crashed when the process's sentinel becomes ready.
         """
         self.job = job
         if self.ready:
@@ -123,8 +107,8 @@ class WorkerProcess:
         """Ask an idle worker to exit after it reads the message."""
         try:
             self.connection.send(None)
-        except OSError:
-            pass  # the worker is gone already
+        except OSError as exc:
+            logger.debug("Could not send the stop message to worker pid %s: %s", self.pid, exc)
 
     def kill(self) -> None:
         """Kill the worker and the processes it started (for example joblib workers of a job), then reap it."""

@@ -66,16 +66,41 @@ class JobOutcome:
     peak_memory_mb: float | None
 
 
+def thread_environment(n_threads: int) -> dict[str, str]:
+    """Return the environment variables that fix the thread count of OpenMP and BLAS libraries.
+
+    OpenMP reads them once, when the runtime loads, so they must be set before the worker starts.
+    `OMP_WAIT_POLICY=PASSIVE` makes idle OpenMP threads sleep instead of spinning, which keeps
+    parallel trials on a busy machine from slowing each other down.
+    """
+    threads = str(n_threads)
+    return {
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
+
+
 def run_worker(connection: Connection, settings: WorkerSettings) -> None:
     """Set up this worker process, report ready, then run jobs until the pool stops it.
 
     The worker returns when it receives `None` or when the pool closes its end of the pipe.
     """
     _ignore_interrupts()
+    # The parent set these before starting the process, which is what spawn children see. A forkserver
+    # child inherits the environment of the fork server instead, which starts once per parent process,
+    # so set them again before any library reads them.
+    # NOTE: libraries that the fork server loaded already (the main module's imports) keep the wait
+    # policy they started with. Their thread counts are still capped by threadpool_limits during each job.
+    os.environ.update(thread_environment(settings.n_threads))
     _exit_when_parent_dies()
     _limit_memory(settings.memory_limit_mb)
     preload_errors = _import_modules(settings.preload)
-    connection.send(WorkerReady(pid=os.getpid(), preload_errors=preload_errors))
+    try:
+        connection.send(WorkerReady(pid=os.getpid(), preload_errors=preload_errors))
+    except OSError:
+        return  # the pool shut down while this worker was starting
 
     functions: dict[str, Callable[[Any], Any]] = {}
     while True:
@@ -92,7 +117,7 @@ def run_worker(connection: Connection, settings: WorkerSettings) -> None:
             connection.send(outcome)
             connection.send_bytes(value_bytes)
         except OSError:
-            # The pool closed the pipe (it shut down or killed us), so nobody waits for this result.
+            # The pool closed its end of the pipe when it shut down, so no caller will read this result.
             return
 
 
@@ -138,7 +163,7 @@ def run_job(
 
 
 def describe_exception(exc: BaseException, memory_limit_mb: int | None) -> str:
-    """Return a one-line reason such as ``"ValueError: bad value"``; the traceback keeps the full message."""
+    """Return a one-line reason such as ``"ValueError: bad value"``. The traceback keeps the full message."""
     lines = str(exc).strip().splitlines()
     message = lines[0] if lines else ""
     if isinstance(exc, MemoryError):
@@ -169,13 +194,13 @@ def read_peak_memory_mb() -> float | None:
     except ImportError:
         return None
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # ru_maxrss is in bytes on macOS and in kilobytes on Linux and the BSDs.
+    # ru_maxrss is in bytes on macOS and in kilobytes on Linux, as getrusage(2) documents on each.
     return max_rss / (1024 * 1024) if sys.platform == "darwin" else max_rss / 1024
 
 
 def _reset_peak_memory() -> None:
-    # Writing "5" to clear_refs resets VmHWM (Linux 4.0 and later). Where the file is missing or not
-    # writable, the peak reported afterwards covers the worker's whole life instead of one job.
+    # Writing "5" to clear_refs resets VmHWM, the peak resident set size (Linux 4.0 and later, see
+    # proc_pid_clear_refs(5)). Without it, the peak reported afterwards covers the worker's whole life.
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
             clear_refs.write("5")
@@ -217,7 +242,7 @@ def _pickle_value(value: Any, function_path: str) -> bytes:
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches every process of the terminal's process group. Workers ignore it, and the parent
     # decides what happens to them. The pool blocks SIGINT while it starts a worker, so an interrupt
-    # that arrived before this point is pending; it is discarded once the handler is SIG_IGN.
+    # that arrived before this point is still pending, and setting SIG_IGN discards it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -243,7 +268,7 @@ def _limit_memory(memory_limit_mb: int | None) -> None:
         return
 
     # NOTE: RLIMIT_AS caps virtual address space. Linux enforces it, so an allocation beyond it raises
-    # MemoryError; macOS accepts the call but does not enforce it.
+    # MemoryError. Other platforms may not enforce it, and the pool was not tested on them.
     import resource
 
     limit_bytes = memory_limit_mb * 1024 * 1024
@@ -258,6 +283,6 @@ def _import_modules(names: tuple[str, ...]) -> tuple[str, ...]:
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # a broken preload is reported to the parent, and jobs that need it fail
+        except Exception as exc:  # the parent logs a broken preload, and the jobs that need the module fail
             errors.append(f"{name}: {describe_exception(exc, None)}")
     return tuple(errors)
