@@ -73,7 +73,9 @@ class ConsoleEvents(Events):
             outcome = f"{metric} {record.metrics[metric]:.5g} in {record.fit_seconds:.1f} s"
         else:
             outcome = f"{record.status}: {record.error}"
-        self._line(f"trial {record.number:>3} {record.algorithm:<14} {outcome}; best {best_text}; {elapsed:.1f} s elapsed")
+        self._line(
+            f"trial {record.number:>3} {record.algorithm:<14} {outcome}; best {best_text}; {elapsed:.1f} s elapsed"
+        )
         if self._progress is not None:
             self._progress.update(self._task_id, completed=min(elapsed, self.time_limit or elapsed))
 

@@ -121,7 +121,9 @@ class AutoML:
         """The trials ranked by the primary metric, one row each, metrics as columns."""
         self._check_fitted()
         entries = leaderboard(self.tracker_, self.run_id_)
-        rows = [{key: value for key, value in entry.items() if key != "metrics"} | entry["metrics"] for entry in entries]
+        rows = [
+            {key: value for key, value in entry.items() if key != "metrics"} | entry["metrics"] for entry in entries
+        ]
         return pd.DataFrame(rows)
 
     @property

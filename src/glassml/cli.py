@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from glassml._console import ConsoleEvents
 from glassml.engine import (
     TrainSettings,
     TrialRun,
@@ -24,7 +25,6 @@ from glassml.engine import (
     train,
     verify,
 )
-from glassml._console import ConsoleEvents
 from glassml.errors import UserInputError
 from glassml.tracking import Tracker
 
@@ -39,7 +39,8 @@ console = Console() if Console().is_terminal else Console(width=160)
 errors = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=160)
 
 TrackingOption = Annotated[
-    str | None, typer.Option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./glassml-runs)")
+    str | None,
+    typer.Option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./glassml-runs)"),
 ]
 
 
@@ -52,7 +53,9 @@ def train_command(
     data: Annotated[Path, typer.Argument(help="training table: CSV (any delimiter) or Parquet")],
     target: Annotated[str, typer.Option("--target", "-t", help="name of the column to predict")],
     task: Annotated[str, typer.Option(help="auto, classification or regression")] = "auto",
-    metric: Annotated[str | None, typer.Option(help="primary metric, e.g. roc_auc, log_loss, accuracy, rmse, r2")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="primary metric, e.g. roc_auc, log_loss, accuracy, rmse, r2")
+    ] = None,
     time_limit: Annotated[str, typer.Option(help="time for the whole run: 90, 90s, 10m, 1h")] = "60s",
     max_trials: Annotated[int | None, typer.Option(help="stop after this many trials")] = None,
     seed: Annotated[int, typer.Option(help="seed of the search and of every generated script")] = 0,
@@ -68,7 +71,9 @@ def train_command(
     ] = None,
     positive_label: Annotated[str | None, typer.Option(help="the positive class of a binary target")] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name")] = "default",
-    workers: Annotated[int, typer.Option(help="worker processes running trials in parallel")] = min(os.cpu_count() or 1, 2),
+    workers: Annotated[int, typer.Option(help="worker processes running trials in parallel")] = min(
+        os.cpu_count() or 1, 2
+    ),
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Search models for DATA and record every trial with its code."""
@@ -160,7 +165,9 @@ def code_command(
 @app.command("verify")
 def verify_command(
     run_id: Annotated[str, typer.Argument(help="trial run id, or a train run id for its best trial")],
-    script: Annotated[Path | None, typer.Option(help="verify this copy of script.py instead of the recorded one")] = None,
+    script: Annotated[
+        Path | None, typer.Option(help="verify this copy of script.py instead of the recorded one")
+    ] = None,
     data: Annotated[Path | None, typer.Option(help="the training table, when it has moved")] = None,
     tracking_uri: TrackingOption = None,
 ) -> None:

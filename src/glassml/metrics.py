@@ -63,7 +63,9 @@ METRICS: dict[str, Metric] = {
             {"binary": ("y", "predicted"), "multiclass": ("y", "predicted")},
         ),
         Metric("f1", "metrics.f1_score", True, {"binary": ("y", "predicted")}),
-        Metric("f1_macro", "metrics.f1_score", True, {"multiclass": ("y", "predicted", 'average="macro"', "labels=codes")}),
+        Metric(
+            "f1_macro", "metrics.f1_score", True, {"multiclass": ("y", "predicted", 'average="macro"', "labels=codes")}
+        ),
         Metric("rmse", "metrics.root_mean_squared_error", False, {"regression": ("y", "predictions")}),
         Metric("mae", "metrics.mean_absolute_error", False, {"regression": ("y", "predictions")}),
         Metric("r2", "metrics.r2_score", True, {"regression": ("y", "predictions")}),

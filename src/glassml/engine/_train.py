@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import logging
@@ -132,10 +133,13 @@ def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
     budget = Budget(settings.started_at, settings.time_limit)
     search = Search(settings, budget, events)
     search.start_workers()
+    # Opening the store (importing MLflow, creating tables) takes seconds; it overlaps with planning.
+    opening = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    tracker_future = opening.submit(_open_tracker, settings.tracking_uri, settings.experiment)
     try:
         plan = plan_data(settings, events)
         algorithms = resolve_algorithms(settings.allowed_models, settings.blocked_models, plan.target.task)
-        tracker = Tracker(settings.tracking_uri)
+        tracker = tracker_future.result()
         parent_run_id = tracker.start_run(
             settings.experiment, run_name=f"train {settings.data_path.name}", tags={"glassml.kind": "train"}
         )
@@ -159,7 +163,14 @@ def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
             raise UserInputError(_all_failed_message(result.trials))
         return result
     finally:
+        opening.shutdown(wait=True)
         search.stop_workers()
+
+
+def _open_tracker(tracking_uri: str | None, experiment: str) -> Tracker:
+    tracker = Tracker(tracking_uri)
+    tracker.experiment_id(experiment)
+    return tracker
 
 
 def _record_plan(tracker: Tracker, run_id: str, settings: TrainSettings, plan: DataPlan) -> None:

@@ -176,7 +176,7 @@ class WorkerPool:
 
     @property
     def startup_seconds(self) -> float:
-        """Seconds the slowest worker so far took from start to ready, preload included; 0 before any is ready."""
+        """Seconds the latest worker took from start to ready, preload included; 0 before any is ready."""
         return self._startup_seconds
 
     @property
@@ -353,7 +353,7 @@ class WorkerPool:
         now = time.monotonic()
         worker.ready = True
         self._startup_failures = 0
-        self._startup_seconds = max(self._startup_seconds, now - worker.started_at)
+        self._startup_seconds = now - worker.started_at
         logger.debug("Worker pid %s is ready after %.2f s", message.pid, now - worker.started_at)
         for error in message.preload_errors:
             logger.warning("Worker pid %s could not import the preload module %s", message.pid, error)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import pickle
 import signal
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -153,6 +156,29 @@ def _start_with_interrupts_blocked(process: BaseProcess) -> None:
 
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        process.start()
+        with _main_module_hidden():
+            process.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Keep a spawned worker from running the parent's main script.
+
+    `spawn` re-runs the parent's `__main__` file in the child when it has a `__file__` or a
+    `__spec__`, so a user's script that calls glassml without an `if __name__ == "__main__":`
+    guard would start a search in every worker. Workers need nothing from `__main__`: jobs are
+    named by module path and payloads are plain data.
+    """
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    for name in saved:
+        if name == "__spec__":
+            main.__spec__ = None
+        else:
+            del main.__dict__[name]
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)

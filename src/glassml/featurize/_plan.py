@@ -36,7 +36,9 @@ class ColumnGroup:
     setup: tuple[str, ...] = ()  # statements the transformer expression needs before it
 
 
-def plan_column_groups(spec: TrialSpec, algorithm_handles_missing: bool, high_cardinality_encoding: str) -> list[ColumnGroup]:
+def plan_column_groups(
+    spec: TrialSpec, algorithm_handles_missing: bool, high_cardinality_encoding: str
+) -> list[ColumnGroup]:
     """Return the ColumnTransformer groups for the spec's columns and learner, in a fixed order."""
     groups: list[ColumnGroup] = []
     numeric_transformer, numeric_imports = _numeric_transformer(algorithm_handles_missing, "median")
@@ -57,7 +59,9 @@ def plan_column_groups(spec: TrialSpec, algorithm_handles_missing: bool, high_ca
     if boolean:
         transformer, imports = _numeric_transformer(algorithm_handles_missing, "most_frequent")
         groups.append(
-            ColumnGroup("boolean_columns", "boolean", "BOOLEAN_COLUMNS", boolean, transformer, imports, "true/false as 1/0")
+            ColumnGroup(
+                "boolean_columns", "boolean", "BOOLEAN_COLUMNS", boolean, transformer, imports, "true/false as 1/0"
+            )
         )
     datetime = spec.columns_for("datetime")
     if datetime:

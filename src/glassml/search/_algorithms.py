@@ -368,8 +368,10 @@ class Linear(Algorithm):
         # iterations on the breast cancer and iris data for C from 1e-3 to 100. Coordinate descent
         # needed at most 1,100 on the diabetes data over the whole alpha and l1_ratio range. The
         # limits leave room for harder tables.
+        # A precomputed Gram matrix made coordinate descent 650x faster on 54k rows (diamonds,
+        # 26 features: 13 s to 0.02 s), with the same iterations.
         if task == "regression":
-            return {"max_iter": 10_000}
+            return {"max_iter": 10_000, "precompute": True}
         # scikit-learn 1.8 deprecated `penalty`: l1_ratio=0.0 selects the L2 penalty, which lbfgs
         # supports for binary and multinomial problems.
         return {"l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 1000}
