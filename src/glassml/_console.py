@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from glassml.engine import DataPlan, TrainResult, TrialRecord
 
 TOP_IMPORTANCES = 10
+SUMMARY_ROWS = 15
 
 
 class ConsoleEvents(Events):
@@ -88,10 +89,12 @@ class ConsoleEvents(Events):
     def refit_finished(self, record: TrialRecord, fit_seconds: float) -> None:
         pass
 
-    def summary(self, result: TrainResult, entries: list[dict[str, Any]]) -> None:
+    def summary(self, result: TrainResult, entries: list[dict[str, Any]], code_location: str | None) -> None:
         from glassml.cli import leaderboard_table
 
-        self.console.print(leaderboard_table(entries, result.plan.metric))
+        self.console.print(leaderboard_table(entries[:SUMMARY_ROWS], result.plan.metric))
+        if len(entries) > SUMMARY_ROWS:
+            self._line(f"... and {len(entries) - SUMMARY_ROWS} more trials: `glassml leaderboard` lists them all")
         if result.importances:
             table = Table("column", "importance", title=f"Feature importances of trial {result.best.number}")
             for name, share in list(result.importances.items())[:TOP_IMPORTANCES]:
@@ -103,7 +106,9 @@ class ConsoleEvents(Events):
         if result.best is not None:
             best = result.best
             self._line(f"best: trial {best.number} ({best.algorithm}), run {best.run_id}")
-            self._line(f"its code:   glassml code {best.run_id} --out best_model/")
+            if code_location is not None:
+                self._line(f"its code:   {code_location}")
+            self._line(f"copy it:    glassml code {best.run_id} --out best_model/")
             self._line(f"verify it:  glassml verify {best.run_id}")
         finished = sum(trial.status == "finished" for trial in result.trials)
         self._line(

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -106,7 +107,13 @@ def train_command(
     except KeyboardInterrupt:
         errors.print("stopped: the finished trials, their code and the leaderboard are kept")
         raise typer.Exit(130) from None
-    events.summary(result, leaderboard(Tracker(tracking_uri), result.parent_run_id))
+    tracker = Tracker(tracking_uri)
+    code_location = None
+    if result.best is not None:
+        artifact_uri = tracker.get_run(result.best.run_id).info.artifact_uri
+        if artifact_uri.startswith("file://"):
+            code_location = str(Path(urllib.parse.urlparse(artifact_uri).path) / "generated_code")
+    events.summary(result, leaderboard(tracker, result.parent_run_id), code_location)
 
 
 @app.command("leaderboard")

@@ -7,7 +7,7 @@ import time
 import psutil
 
 # Seconds kept at the end for writing the leaderboard, stopping workers and exiting.
-EXIT_RESERVE_SECONDS = 2.5
+EXIT_RESERVE_SECONDS = 1.5
 
 
 def process_start_time() -> float:
@@ -47,11 +47,7 @@ class Budget:
     def time_left(self) -> float:
         return self.deadline - EXIT_RESERVE_SECONDS - time.time()
 
-    def reserve_refit(self, fit_seconds: float, fits_per_trial: float, worker_startup: float) -> None:
-        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits.
-
-        `worker_startup` is added because the search's last trials are killed at its deadline, and
-        the refit may then wait for a replacement worker to start.
-        """
+    def reserve_refit(self, fit_seconds: float, fits_per_trial: float) -> None:
+        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits."""
         one_fit = fit_seconds / max(fits_per_trial, 1.0)
-        self.refit_reserve = 1.5 * one_fit + 0.5 + worker_startup
+        self.refit_reserve = 1.5 * one_fit + 1.0

@@ -127,16 +127,20 @@ class Search:
             raise
 
     def refit(self, best: TrialRecord, model_path: Path, test_data: Path | None) -> dict[str, Any] | None:
-        """Train the best candidate on every training row in a worker; None when that failed."""
-        timeout = self.budget.time_left()
-        if self.pool.ready_idle_workers == 0:
-            # The job's clock starts when its worker is ready, so a worker still starting uses up time.
-            timeout -= self.pool.startup_seconds
-        timeout = max(timeout, 1.0)
+        """Train the best candidate on every training row; None when that failed.
+
+        The refit runs in a ready worker when one is idle. When the search's deadline killed every
+        worker's trial, waiting for a replacement to start would cost seconds the budget does not
+        have, so the parent runs the same job function itself.
+        """
+        timeout = max(self.budget.time_left(), 1.0)
         payload = self._payload(best) | {"model_path": str(model_path)}
         if test_data is not None:
             payload["test_path"] = str(test_data.resolve())
         self.events.refit_started(best, timeout)
+        if self.pool.ready_idle_workers == 0:
+            return self._refit_here(best, payload)
+
         self.pool.submit(-1, "glassml.engine._jobs:refit", payload, timeout=timeout)
         results: list[JobResult] = []
         while not results:
@@ -147,6 +151,17 @@ class Search:
             return None
         self.events.refit_finished(best, result.value["fit_seconds"])
         return dict(result.value)
+
+    def _refit_here(self, best: TrialRecord, payload: dict[str, Any]) -> dict[str, Any] | None:
+        from glassml.engine import _jobs
+
+        try:
+            value = _jobs.refit(payload)
+        except Exception as error:  # the run keeps its trials; the script can still rebuild the model
+            self.events.refit_failed(best, f"{type(error).__name__}: {error}")
+            return None
+        self.events.refit_finished(best, value["fit_seconds"])
+        return value
 
     def _trial_cap(self) -> float:
         if self.budget.time_limit is None:
@@ -248,7 +263,7 @@ class Search:
             self._tracker.end_run(record.run_id, "FINISHED")
             if self.best is None or record.loss < (self.best.loss or math.inf):
                 self.best = record
-                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec), self.pool.startup_seconds)
+                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec))
         elif result.status == "timeout":
             self._fail(record, "timeout", result.error or "timed out")
         else:

@@ -151,14 +151,18 @@ def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
             search.run(tracker, parent_run_id, plan, algorithms)
         except KeyboardInterrupt:
             interrupted = True
-        result.trials = search.trials
-        result.best = search.best
-        result.overhead = _overhead(search)
+        except BaseException:
+            # An unexpected error still leaves a closed train run with the trials finished so far.
+            _collect(search, result)
+            _finish(tracker, result, budget, "FAILED")
+            raise
+        _collect(search, result)
         if not interrupted and result.best is not None:
             _refit_best(search, tracker, result, settings)
-        _finish(tracker, result, budget, interrupted)
         if interrupted:
+            _finish(tracker, result, budget, "KILLED")
             raise KeyboardInterrupt
+        _finish(tracker, result, budget, "FINISHED" if result.best is not None else "FAILED")
         if result.best is None:
             raise UserInputError(_all_failed_message(result.trials))
         return result
@@ -171,6 +175,12 @@ def _open_tracker(tracking_uri: str | None, experiment: str) -> Tracker:
     tracker = Tracker(tracking_uri)
     tracker.experiment_id(experiment)
     return tracker
+
+
+def _collect(search: Search, result: TrainResult) -> None:
+    result.trials = search.trials
+    result.best = search.best
+    result.overhead = _overhead(search)
 
 
 def _record_plan(tracker: Tracker, run_id: str, settings: TrainSettings, plan: DataPlan) -> None:
@@ -216,7 +226,7 @@ def _refit_best(search: Search, tracker: Tracker, result: TrainResult, settings:
         logger.debug("feature importances unavailable: %s", error)
 
 
-def _finish(tracker: Tracker, result: TrainResult, budget: Budget, interrupted: bool) -> None:
+def _finish(tracker: Tracker, result: TrainResult, budget: Budget, status: str) -> None:
     from glassml.engine._leaderboard import leaderboard_entries
 
     entries = leaderboard_entries(result.trials, result.plan.metric)
@@ -233,8 +243,7 @@ def _finish(tracker: Tracker, result: TrainResult, budget: Budget, interrupted: 
     tracker.log_metrics(result.parent_run_id, {"elapsed_seconds": result.elapsed, **result.overhead})
     if result.best is not None and result.best.metrics:
         tracker.log_metrics(result.parent_run_id, {f"best_{k}": v for k, v in result.best.metrics.items()})
-    status = "KILLED" if interrupted else ("FINISHED" if result.best is not None else "FAILED")
-    tracker.end_run(result.parent_run_id, status)
+    tracker.end_run(result.parent_run_id, status)  # type: ignore[arg-type]
 
 
 def _overhead(search: Search) -> dict[str, float]:
