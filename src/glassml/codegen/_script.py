@@ -48,7 +48,7 @@ def render_script(spec: TrialSpec) -> RenderedScript:
         "from threadpoolctl import threadpool_limits",
     ):
         imports.add_line(line)
-    groups = plan_column_groups(spec, algorithm.handles_missing, algorithm.high_cardinality_encoding)
+    groups = plan_column_groups(spec, algorithm)
     reader = render_reader(spec.read)
     for line in reader.imports:
         imports.add_line(line)

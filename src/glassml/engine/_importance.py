@@ -28,10 +28,7 @@ def original_column_importances(model_path: Path, spec: TrialSpec) -> dict[str, 
     else:
         weights = np.abs(np.atleast_2d(estimator.coef_)).mean(axis=0)
     algorithm = ALGORITHMS[spec.algorithm.name]
-    groups = {
-        group.name: group.columns
-        for group in plan_column_groups(spec, algorithm.handles_missing, algorithm.high_cardinality_encoding)
-    }
+    groups = {group.name: group.columns for group in plan_column_groups(spec, algorithm)}
     totals: dict[str, float] = {}
     for feature, weight in zip(featurization.get_feature_names_out(), weights, strict=True):
         group, _, name = str(feature).partition("__")

@@ -79,7 +79,8 @@ def refit(payload: dict[str, Any]) -> dict[str, Any]:
     module = load_script(payload["source"], payload["name"])
     X, y, sample_weights = _prepared(module, payload)
     started = time.perf_counter()
-    with threadpool_limits(payload["n_threads"]):
+    with threadpool_limits(payload["n_threads"]), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
         model = module.train_model(X, y, sample_weights)
     fit_seconds = time.perf_counter() - started
     model_path = Path(payload["model_path"])
