@@ -29,8 +29,12 @@ lint: setup
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 
+# Tables of the benchmark as TABLE:TARGET; override with `make bench BENCH_TABLES="file.parquet:y ..."`.
+BENCH_TABLES ?= examples/data/penguins_species.parquet:species tests/datasets/telco_churn_600.csv:churn tests/datasets/diabetes_progression.parquet:target
+BENCH_TIME_LIMIT ?= 60
+
 bench: setup
-	$(VENV_PYTHON) bench/run.py
+	$(VENV_PYTHON) bench/run.py $(BENCH_TABLES) --time-limit $(BENCH_TIME_LIMIT) --out bench/results.jsonl
 
 # Resolves `.[dev]` afresh in a temporary venv and writes the pinned result to the lock file.
 lock:

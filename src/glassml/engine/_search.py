@@ -8,9 +8,11 @@ own `evaluate_model`. Only the parent writes to MLflow.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import platform
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -219,20 +221,29 @@ class Search:
         self.events.trial_started(record)
 
     def _record_code(self, record: TrialRecord, modules: set[str]) -> None:
+        """Log the trial's params, its code and its spec before the trial starts.
+
+        The files are written to a scratch folder and logged in one call, which costs a fraction of
+        one MLflow call per file.
+        """
         tracker, run_id, spec = self._tracker, record.run_id, record.spec
         tracker.log_params(run_id, {"algorithm": spec.algorithm.name, **_scalar_params(spec.algorithm.params)})
-        tracker.log_text(run_id, record.source, f"{CODE_FOLDER}/script.py")
+        tracker.set_tags(run_id, {"glassml.script_sha256": _sha256(record.source)})
         notebook = render_notebook(
             title=f"Trial {record.number}: {spec.algorithm.name}",
             training_data=spec.data.path,
             task=spec.target.task,
             validation_data=spec.validation.validation_path,
         )
-        tracker.log_text(run_id, notebook, f"{CODE_FOLDER}/script_run_notebook.ipynb")
-        tracker.log_text(run_id, render_requirements(modules), f"{CODE_FOLDER}/requirements.txt")
-        tracker.log_json(run_id, spec.to_dict(), "spec.json")
-        digest = _sha256(record.source)
-        tracker.set_tags(run_id, {"glassml.script_sha256": digest})
+        with tempfile.TemporaryDirectory(prefix="glassml-trial-") as scratch:
+            folder = Path(scratch)
+            code = folder / CODE_FOLDER
+            code.mkdir()
+            (code / "script.py").write_text(record.source, encoding="utf-8")
+            (code / "script_run_notebook.ipynb").write_text(notebook, encoding="utf-8")
+            (code / "requirements.txt").write_text(render_requirements(modules), encoding="utf-8")
+            (folder / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2) + "\n", encoding="utf-8")
+            tracker.log_file(run_id, folder)
 
     def _payload(self, record: TrialRecord) -> dict[str, Any]:
         return {
