@@ -1,4 +1,4 @@
-"""What `glassml train` shows in the terminal: the plan, one line per trial, and the summary."""
+"""Terminal output of `glassml train`: the plan, one line per trial, and the summary."""
 
 from __future__ import annotations
 

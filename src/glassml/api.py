@@ -22,7 +22,7 @@ class AutoML:
     Parameters
     ----------
     task : {"auto", "classification", "regression"}, default="auto"
-        The task; "auto" infers it from the target and says which rule applied.
+        The task. "auto" infers it from the target and reports which rule applied.
     time_limit : float or str, default=60
         Seconds for the whole `fit`, refit included; also "90s", "10m" or "1h".
     max_trials : int or None, default=None

@@ -11,8 +11,8 @@ from glassml.errors import UserInputError
 class Metric:
     """A metric by name, whether higher is better, and how the generated script calls it.
 
-    `arguments` maps a task to the positional and keyword arguments (source text) of the
-    scikit-learn function; the script's `calculate_metrics` provides `y`, `probabilities` or
+    `arguments` maps a task to the source text of the scikit-learn function's arguments. The
+    script's `calculate_metrics` defines the names they use: `y`, `probabilities` or
     `predictions`, `predicted` (class codes), `positive` (probability of the positive class),
     `codes` (all class codes) and `sample_weights`.
     """

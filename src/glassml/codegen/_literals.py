@@ -17,7 +17,7 @@ INDENT = "    "
 def string_literal(text: str) -> str:
     """Return a string literal for `text` with the quotes `ruff format` prefers.
 
-    Double quotes unless the text holds more double than single quotes, as ruff chooses.
+    Double quotes, unless the text contains more double than single quotes, as ruff chooses.
     """
     literal = repr(text)
     if text.count('"') > text.count("'"):

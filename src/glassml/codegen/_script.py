@@ -197,7 +197,7 @@ def _validation_constants(spec: TrialSpec) -> str:
 def _get_training_dataset() -> str:
     return '''
 def get_training_dataset(path: str) -> pd.DataFrame:
-    """Read the training table as the search read it, and say when the file has changed."""
+    """Read the training table as the search read it, and warn when the file has changed."""
     with open(path, "rb") as file:
         digest = hashlib.file_digest(file, "sha256").hexdigest()
     if digest != TRAINING_DATA_SHA256:

@@ -38,7 +38,7 @@ MODEL_ARTIFACT = "model/model.pkl"
 
 @dataclass
 class DataPlan:
-    """What reading and profiling decided, shared by every trial of a run."""
+    """Decisions of reading and profiling, shared by every trial of a run."""
 
     read: ReadOptions
     data: DataFingerprint

@@ -48,8 +48,8 @@ class VerifyReport:
 def verify(run: TrialRun, *, script: Path | None = None, data: Path | None = None) -> VerifyReport:
     """Run the trial's script in a clean process and compare its metrics and model with the run's.
 
-    `script` verifies another copy of the script (an edited one fails the code check and usually
-    the metrics check); `data` points at the training table when it has moved.
+    `script` verifies another copy of the script. An edited copy fails the code check and usually
+    the metrics check. `data` points at the training table when it has moved.
     """
     report = VerifyReport(run.run_id)
     with tempfile.TemporaryDirectory(prefix="glassml-verify-") as scratch:

@@ -16,8 +16,8 @@ from glassml.spec import TrialSpec
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
 
 # Vocabulary size of the TF-IDF features of one text column. Linear models take words and word
-# pairs; tree learners take fewer single words, because each feature costs them a split search per
-# tree: LightGBM took 26 s for 300 rounds of 3 classes on 20,000 tweets with 300 word features.
+# pairs. Tree learners take fewer single words because each feature costs a split search per tree:
+# LightGBM took 26 s for 300 rounds of 3 classes on 20,000 tweets with 300 word features.
 TEXT_MAX_FEATURES = 1000
 TREE_TEXT_MAX_FEATURES = 100
 
@@ -26,8 +26,8 @@ TREE_TEXT_MAX_FEATURES = 100
 class ColumnGroup:
     """One named group of the ColumnTransformer.
 
-    `constant` is the script constant that lists the group's input columns; `columns` are the
-    spec's column names behind it (for datetime parts, the original date columns).
+    `constant` is the script constant that lists the group's input columns. `columns` are the
+    spec's column names behind it, which for datetime parts are the original date columns.
     """
 
     name: str
