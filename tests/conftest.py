@@ -38,7 +38,9 @@ def table_path(tmp_path: Path):
     return copy
 
 
-def build_spec(path: Path, target: str, algorithm: str, *, validation: str = "auto", trial_number: int = 1) -> TrialSpec:
+def build_spec(
+    path: Path, target: str, algorithm: str, *, validation: str = "auto", trial_number: int = 1
+) -> TrialSpec:
     """Build the spec the engine would build for `algorithm`'s first portfolio configuration."""
     read = detect_read_options(path)
     table = load_reader(read)(str(path))

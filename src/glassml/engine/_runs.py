@@ -106,12 +106,20 @@ class TrialRun:
 
     def predict(self, table: pd.DataFrame) -> pd.DataFrame:
         """Predict with the run's model through the script's own `predict`."""
-        return self.module.predict(self.load_model(), table)
+        model = self.load_model()
+        try:
+            return self.module.predict(model, table)
+        except (ValueError, KeyError) as error:
+            raise UserInputError(f"cannot predict with run {self.run_id}: {error}") from error
 
     def score(self, table: pd.DataFrame) -> dict[str, float]:
         """Score the model on rows that carry the target, with the script's metrics."""
-        X, y, sample_weights = self.module.prepare_data(table)
-        return score_model(self.module, self.load_model(), X, y, sample_weights)
+        model = self.load_model()
+        try:
+            X, y, sample_weights = self.module.prepare_data(table)
+        except (ValueError, KeyError) as error:
+            raise UserInputError(f"cannot score run {self.run_id} on these rows: {error}") from error
+        return score_model(self.module, model, X, y, sample_weights)
 
     def read_table(self, path: str | Path) -> pd.DataFrame:
         """Read a table the way the run read its training data (Parquet files by their extension)."""

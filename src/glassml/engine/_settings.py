@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ class TrainSettings:
             raise UserInputError(f"task {self.task!r} is not supported; use one of {', '.join(TASKS)}")
         if self.time_limit is None and self.max_trials is None:
             raise UserInputError("give a time limit (--time-limit) or a number of trials (--max-trials), or both")
+        if self.time_limit is not None and not math.isfinite(self.time_limit):
+            raise UserInputError(
+                f"time limit {self.time_limit} is not a number of seconds; write it like 90, 90s or 10m"
+            )
         if self.time_limit is not None and self.time_limit < 5:
             raise UserInputError(f"time limit {self.time_limit:g} s is too short: glassml needs at least 5 seconds")
         if self.max_trials is not None and self.max_trials < 1:
@@ -62,6 +67,15 @@ class TrainSettings:
                     f"purpose {purpose!r} for column {name!r} is not known; use one of {', '.join(PURPOSES)}"
                 )
         parse_validation(self.validation)
+        for option, path in (
+            ("training data", self.data_path),
+            ("--validation-data", self.validation_data),
+            ("--test-data", self.test_data),
+        ):
+            if path is not None and not Path(path).is_file():
+                raise UserInputError(
+                    f"{option} file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()})"
+                )
 
 
 def parse_duration(text: str | float | int) -> float:
