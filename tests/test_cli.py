@@ -544,7 +544,7 @@ def test_predict_unsupported_output_extension(penguins: Store, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("args", "messages"),
     [
-        (["missing.csv", "--target", "species"], ["data file not found", "missing.csv"]),
+        (["missing.csv", "--target", "species"], ["training data file", "missing.csv"]),
         ([PENGUINS_FILE, "--target", "specis"], ["'specis' not found", "did you mean 'species'"]),
         (["constant.csv", "--target", "label"], ["'label' has a single value"]),
         ([PENGUINS_FILE, "--target", "species", "--metric", "foo"], ["metric 'foo'"]),
