@@ -252,9 +252,10 @@ def _prepare_features(spec: TrialSpec) -> str:
         names = " + ".join(numeric_constants)
         lines += [
             "",
-            "    # Numbers and booleans become float64; infinities count as missing.",
+            "    # Numbers and booleans become float64. Infinities, and values beyond float32's range, which",
+            "    # tree learners compute in, count as missing.",
             f'    numeric = features[{names}].astype("float64")',
-            f"    features[{names}] = numeric.replace([np.inf, -np.inf], np.nan)",
+            f"    features[{names}] = numeric.where(numeric.abs() <= np.finfo(np.float32).max)",
         ]
     if string_constants:
         names = " + ".join(string_constants)
