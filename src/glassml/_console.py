@@ -63,6 +63,18 @@ class ConsoleEvents(Events):
         self.console.print(table)
         self._line(f"validation: {plan.validation.kind} ({plan.validation.reason})")
         self._line(f"primary metric: {plan.metric}")
+        self._guardrails(plan)
+
+    def _guardrails(self, plan: DataPlan) -> None:
+        found = [guardrail for guardrail in plan.guardrails if guardrail.status != "passed"]
+        passed = len(plan.guardrails) - len(found)
+        table = Table("guardrail", "status", "what was found and done", title=f"Data guardrails ({passed} passed)")
+        for guardrail in found:
+            table.add_row(guardrail.name, guardrail.status, guardrail.detail)
+        if found:
+            self.console.print(table)
+        else:
+            self._line(f"data guardrails: all {passed} passed")
 
     def started(self, experiment: str, parent_run_id: str, tracking_uri: str) -> None:
         self._line(f"train run {parent_run_id} in experiment {experiment!r} at {tracking_uri}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from glassml.data._guardrails import emit
 from glassml.engine import TrainSettings, TrialRun, leaderboard, parse_duration, train
 from glassml.errors import UserInputError
 from glassml.tracking import Tracker
@@ -112,6 +113,7 @@ class AutoML:
             n_workers=self.n_workers,
         )
         self.result_ = train(settings)
+        emit(self.result_.plan.guardrails)
         self.tracker_ = Tracker(self.tracking_uri)
         self.run_id_ = self.result_.parent_run_id
         return self

@@ -25,6 +25,9 @@ class Events:
             logger.info("dropped %d rows without a target value", plan.dropped_target_rows)
         logger.info("validation: %s (%s)", plan.validation.kind, plan.validation.reason)
         logger.info("primary metric: %s", plan.metric)
+        for guardrail in plan.guardrails:
+            if guardrail.status != "passed":
+                logger.info("guardrail %s (%s): %s", guardrail.name, guardrail.status, guardrail.detail)
 
     def started(self, experiment: str, parent_run_id: str, tracking_uri: str) -> None:
         logger.info("run %s of experiment %r, recorded at %s", parent_run_id, experiment, tracking_uri)

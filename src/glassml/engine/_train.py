@@ -20,6 +20,7 @@ from glassml.data import (
     load_reader,
     profile_columns,
 )
+from glassml.data._guardrails import Guardrail, check_guardrails, guardrails_table
 from glassml.engine._budget import Budget
 from glassml.engine._events import Events
 from glassml.engine._search import Search, TrialRecord
@@ -48,6 +49,7 @@ class DataPlan:
     metric: str
     n_rows: int
     dropped_target_rows: int
+    guardrails: list[Guardrail] = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
@@ -113,15 +115,26 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
     if target.class_labels is not None:
         y = y.astype(target.dtype)
     validation = plan_validation(settings.validation, settings.validation_data, target, y, len(labelled))
+    metric = resolve_metric(target.task, settings.metric)
+    guardrails = check_guardrails(
+        table,
+        target=target,
+        columns=columns,
+        validation=validation,
+        dropped_target_rows=dropped,
+        metric=metric,
+        read=read,
+    )
     plan = DataPlan(
         read=read,
         data=fingerprint(settings.data_path, rows=len(table), columns=table.shape[1]),
         target=target,
         columns=columns,
         validation=validation,
-        metric=resolve_metric(target.task, settings.metric),
+        metric=metric,
         n_rows=len(labelled),
         dropped_target_rows=dropped,
+        guardrails=guardrails,
     )
     events.planned(plan)
     return plan
@@ -202,6 +215,8 @@ def _record_plan(tracker: Tracker, run_id: str, settings: TrainSettings, plan: D
     tracker.log_json(run_id, plan.read.__dict__, "read_options.json")
     tracker.log_json(run_id, plan.validation.__dict__, "validation.json")
     tracker.log_json(run_id, plan.target.__dict__, "target.json")
+    tracker.log_json(run_id, guardrails_table(plan.guardrails), "guardrails.json")
+    tracker.set_tags(run_id, {f"glassml.guardrail.{guardrail.name}": guardrail.status for guardrail in plan.guardrails})
     tracker.log_json(run_id, {key: str(value) for key, value in settings.__dict__.items()}, "settings.json")
 
 
