@@ -113,7 +113,7 @@ class AutoML:
             n_workers=self.n_workers,
         )
         self.result_ = train(settings)
-        emit(self.result_.plan.guardrails)
+        emit(self.result_.plan.guardrails, stacklevel=3)
         self.tracker_ = Tracker(self.tracking_uri)
         self.run_id_ = self.result_.parent_run_id
         return self

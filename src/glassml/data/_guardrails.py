@@ -173,11 +173,15 @@ def check_guardrails(
     ]
 
 
-def emit(guardrails: Iterable[Guardrail]) -> None:
-    """Raise every guardrail that did not pass as a warning of its class, with its detail as message."""
+def emit(guardrails: Iterable[Guardrail], stacklevel: int = 2) -> None:
+    """Raise every guardrail that did not pass as a warning of its class, with its detail as message.
+
+    `stacklevel` 2 points the warnings at the caller of `emit`; a public method that calls `emit`
+    passes 3 so that they point at its own caller.
+    """
     for guardrail in guardrails:
         if guardrail.status != "passed":
-            warnings.warn(guardrail.detail, category=guardrail.warning, stacklevel=2)
+            warnings.warn(guardrail.detail, category=guardrail.warning, stacklevel=stacklevel)
 
 
 def guardrails_table(guardrails: Iterable[Guardrail]) -> list[dict[str, Any]]:
