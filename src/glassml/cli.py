@@ -248,8 +248,10 @@ def main() -> None:
     """Run the command line; user errors exit with code 2 and Ctrl-C with 130, without a traceback."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    logging.getLogger("glassml").addHandler(handler)
-    logging.getLogger("glassml").setLevel(logging.WARNING)
+    # "script" is the logger of the generated scripts, whose functions predict and score.
+    for name in ("glassml", "script"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         app()
     except UserInputError as error:

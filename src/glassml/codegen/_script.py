@@ -71,7 +71,7 @@ def render_script(spec: TrialSpec) -> RenderedScript:
         _train_model(),
         _calculate_metrics(spec),
         _evaluate_model(spec),
-        _predict(spec),
+        *_predict(spec, imports),
         _main(spec),
     ]
     source = "\n".join(
@@ -548,24 +548,57 @@ def _evaluate_on_validation_file(classification: bool) -> str:
     return "\n".join(lines)
 
 
-def _predict(spec: TrialSpec) -> str:
-    if spec.target.class_labels is None:
-        return '''
+def _predict(spec: TrialSpec, imports: Imports) -> list[str]:
+    encoded = [
+        name
+        for purpose, name in (("categorical", "categorical_columns"), ("high_cardinality", "high_cardinality_columns"))
+        if spec.columns_for(purpose)
+    ]
+    classification = spec.target.class_labels is not None
+    call = "probabilities = model.predict_proba(features)" if classification else "values = model.predict(features)"
+    if encoded:
+        imports.add("warnings")
+        steps = f"""    features = prepare_features(dataframe)
+    report_unseen_categories(model, features)
+    with warnings.catch_warnings():
+        # scikit-learn's own warning names column positions; report_unseen_categories names the columns.
+        warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
+        {call}"""
+    else:
+        steps = f"""    features = prepare_features(dataframe)
+    {call}"""
+    if classification:
+        body = f"""
 def predict(model: Pipeline, dataframe: pd.DataFrame) -> pd.DataFrame:
-    """Predict the target for new rows, one output row per input row."""
-    values = model.predict(prepare_features(dataframe))
-    return pd.DataFrame({"prediction": values}, index=dataframe.index)
-'''
-    return '''
-def predict(model: Pipeline, dataframe: pd.DataFrame) -> pd.DataFrame:
-    """Predict labels and class probabilities for new rows, one output row per input row."""
-    probabilities = model.predict_proba(prepare_features(dataframe))
-    columns = [f"probability_{label}" for label in CLASS_LABELS]
+    \"\"\"Predict labels and class probabilities for new rows, one output row per input row.\"\"\"
+{steps}
+    columns = [f"probability_{{label}}" for label in CLASS_LABELS]
     predictions = pd.DataFrame(probabilities, columns=columns, index=dataframe.index)
     labels = np.asarray(CLASS_LABELS, dtype=object)[probabilities.argmax(axis=1)]
     predictions.insert(0, "prediction", pd.Series(labels, index=dataframe.index).astype(TARGET_DTYPE))
     return predictions
-'''
+"""
+    else:
+        body = f"""
+def predict(model: Pipeline, dataframe: pd.DataFrame) -> pd.DataFrame:
+    \"\"\"Predict the target for new rows, one output row per input row.\"\"\"
+{steps}
+    return pd.DataFrame({{"prediction": values}}, index=dataframe.index)
+"""
+    if not encoded:
+        return [body]
+    report = f"""
+def report_unseen_categories(model: Pipeline, features: pd.DataFrame) -> None:
+    \"\"\"Warn, by column, about categories that training never saw: they are encoded as unknown.\"\"\"
+    featurization = model.named_steps["featurization"]
+    for group in {lit.literal(encoded)}:
+        encoder = featurization.named_transformers_[group]
+        for name, known in zip(encoder.feature_names_in_, encoder.categories_, strict=True):
+            unseen = sorted(set(features[name].dropna()) - set(known))
+            if unseen:
+                logger.warning("column %r: %d unseen value(s), encoded as unknown: %s", name, len(unseen), unseen[:5])
+"""
+    return [report, body]
 
 
 def _main(spec: TrialSpec) -> str:
