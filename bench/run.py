@@ -64,6 +64,7 @@ def measure(table: Path, target: str, time_limit: float, workers: int) -> dict[s
     parent = tracker.latest_parent_run()
     if parent is not None:
         metrics = parent.data.metrics
+        metric = parent.data.params.get("metric", "")
         fit_seconds = metrics.get("fit_seconds_total", 0.0)
         row |= {
             "trials": int(parent.data.tags.get("glassml.trials", 0)),
@@ -73,7 +74,8 @@ def measure(table: Path, target: str, time_limit: float, workers: int) -> dict[s
             "worker_busy_share": round(fit_seconds / (workers * wall), 3),
             "render_ms_per_trial": round(metrics.get("render_ms_per_trial", 0.0), 1),
             "record_ms_per_trial": round(metrics.get("record_ms_per_trial", 0.0), 1),
-            "best_" + parent.data.params.get("metric", "score"): metrics.get("best_" + parent.data.params.get("metric", "")),
+            "metric": metric,
+            "best_score": metrics.get(f"best_{metric}"),
         }
     return row
 
