@@ -66,3 +66,14 @@ def build_spec(
         glassml_version="0.1.0",
         python_version="3.11",
     )
+
+
+def _one_arrow_thread() -> None:
+    # With Arrow's thread pool, pandas.read_parquet made about one Python process in four abort at
+    # exit (pyarrow 25.0.1), which would fail the test run after every test passed.
+    import pyarrow
+
+    pyarrow.set_cpu_count(1)
+
+
+_one_arrow_thread()

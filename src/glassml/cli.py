@@ -166,7 +166,11 @@ def code_command(
     run = _trial_run(Tracker(tracking_uri), run_id)
     folder = run.write_code(out)
     console.print(f"wrote the code of run {run.run_id} to {folder}/")
-    console.print(f"  python {folder}/script.py --training-data {run.spec.data.path} --output-dir outputs")
+    validation = run.spec.validation.validation_path
+    validation_option = f" --validation-data {validation}" if validation else ""
+    console.print(
+        f"  python {folder}/script.py --training-data {run.spec.data.path}{validation_option} --output-dir outputs"
+    )
 
 
 @app.command("verify")

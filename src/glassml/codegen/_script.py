@@ -9,6 +9,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+import pandas as pd
+
 from glassml.codegen import _literals as lit
 from glassml.codegen._imports import Imports
 from glassml.data import render_reader
@@ -94,6 +96,10 @@ def _header(spec: TrialSpec, algorithm: Algorithm) -> str:
     data_name = lit.comment_text(spec.data.path.replace("\\", "/").rsplit("/", 1)[-1], max_length=60)
     experiment = lit.comment_text(spec.experiment, max_length=60)
     display = algorithm.task_display_name(spec.target.task)
+    validation_option = ""
+    if spec.validation.validation_path:
+        validation_name = spec.validation.validation_path.replace("\\", "/").rsplit("/", 1)[-1]
+        validation_option = f" --validation-data {lit.comment_text(validation_name, max_length=60)}"
     about = (
         f"Trial {spec.trial_number} of experiment {experiment}. Written by glassml {spec.glassml_version} for "
         f"Python {spec.python_version} from the trial's spec. The search scored this trial by running this "
@@ -112,7 +118,7 @@ def _header(spec: TrialSpec, algorithm: Algorithm) -> str:
         "",
         "Run it with only the packages in requirements.txt installed:",
         "",
-        f"    python script.py --training-data {data_name} --output-dir outputs",
+        f"    python script.py --training-data {data_name}{validation_option} --output-dir outputs",
         f"    python script.py --training-data {data_name} --refit-only",
         f"    python script.py --model outputs/model.pkl --predict-data new_rows{_suffix(spec)}",
         "",
@@ -157,7 +163,7 @@ def _constants(spec: TrialSpec, algorithm: Algorithm) -> str:
 
 
 def _column_constants(spec: TrialSpec) -> str:
-    lines = ["# Column purposes found by profiling the training data (override with --column-purpose)."]
+    lines = ["# Column purposes found by profiling the training data (glassml train --column-purpose overrides them)."]
     constants = {
         "numeric": "NUMERIC_COLUMNS",
         "boolean": "BOOLEAN_COLUMNS",
@@ -175,6 +181,9 @@ def _column_constants(spec: TrialSpec) -> str:
         lines.append(lit.collection(dropped, "DROPPED_COLUMNS = ", "  # not used, with the reason"))
     else:
         lines.append("# No column was dropped.")
+    number_coded = _number_coded_categories(spec)
+    if number_coded:
+        lines.append(lit.collection(number_coded, "NUMBER_CODED_CATEGORY_COLUMNS = "))
     lines.append(lit.collection(spec.feature_columns, "FEATURE_COLUMNS = "))
     if spec.columns_for("datetime"):
         lines.append(lit.collection(list(DATETIME_PARTS), "DATETIME_PARTS = "))
@@ -257,6 +266,13 @@ def _prepare_features(spec: TrialSpec) -> str:
             f'    numeric = features[{names}].astype("float64")',
             f"    features[{names}] = numeric.where(numeric.abs() <= np.finfo(np.float32).max)",
         ]
+    if _number_coded_categories(spec):
+        lines += [
+            "",
+            "    # Categories stored as numbers go through float64 first, so that 3750 and 3750.0 are one category.",
+            "    for name in NUMBER_CODED_CATEGORY_COLUMNS:",
+            '        features[name] = pd.to_numeric(features[name], errors="coerce").astype("float64")',
+        ]
     if string_constants:
         names = " + ".join(string_constants)
         lines += [
@@ -272,6 +288,23 @@ def _prepare_features(spec: TrialSpec) -> str:
         lines += ["    features = add_datetime_parts(features)"]
     lines.append("    return features")
     return "\n".join(lines)
+
+
+def _number_coded_categories(spec: TrialSpec) -> list[str]:
+    """Return the category columns whose training values were numbers."""
+    return [
+        column.name
+        for column in spec.columns
+        if column.purpose in ("categorical", "high_cardinality") and _is_number_dtype(column.dtype)
+    ]
+
+
+def _is_number_dtype(dtype: str) -> bool:
+    try:
+        resolved = pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return False
+    return pd.api.types.is_numeric_dtype(resolved) and not pd.api.types.is_bool_dtype(resolved)
 
 
 def _known_columns(spec: TrialSpec) -> str:
@@ -555,7 +588,10 @@ def _predict(spec: TrialSpec, imports: Imports) -> list[str]:
         if spec.columns_for(purpose)
     ]
     classification = spec.target.class_labels is not None
-    call = "probabilities = model.predict_proba(features)" if classification else "values = model.predict(features)"
+    call = "probabilities = model.predict_proba(features)"
+    if not classification:
+        call = "values = model.predict(features).astype(TARGET_DTYPE)  # XGBoost predicts float32"
+
     if encoded:
         imports.add("warnings")
         steps = f"""    features = prepare_features(dataframe)
@@ -610,15 +646,24 @@ def _main(spec: TrialSpec) -> str:
         f'    parser.add_argument("--training-data", help="{data_help}")',
     ]
     if validation_file:
-        lines.append(
-            '    parser.add_argument("--validation-data", required=True, help="file of the rows the search scored on")'
-        )
+        lines.append('    parser.add_argument("--validation-data", help="file of the rows the search scored on")')
     lines += [
         '    parser.add_argument("--output-dir", default="outputs", help="folder for model.pkl and metrics.json")',
         '    parser.add_argument("--refit-only", action="store_true", help="train the final model without validation")',
         '    parser.add_argument("--model", help="model.pkl to predict with, instead of training")',
         '    parser.add_argument("--predict-data", help="rows to predict; writes predictions.parquet")',
         "    args = parser.parse_args()",
+        "    if args.model and not args.predict_data:",
+        '        parser.error("--model needs --predict-data, the rows to predict")',
+        "    if not args.model and not args.training_data:",
+        '        parser.error("--training-data is required to train (or give --model and --predict-data)")',
+    ]
+    if validation_file:
+        lines += [
+            "    if not args.model and not args.refit_only and not args.validation_data:",
+            '        parser.error("--validation-data is required to score the model (or pass --refit-only)")',
+        ]
+    lines += [
         '    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")',
         "    output_dir = Path(args.output_dir)",
         "    output_dir.mkdir(parents=True, exist_ok=True)",

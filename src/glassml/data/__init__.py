@@ -8,7 +8,7 @@ the script read every file identically.
 from __future__ import annotations
 
 from glassml.data._profile import profile_columns
-from glassml.data._reader import detect_read_options, fingerprint, load_table
+from glassml.data._reader import detect_read_options, fingerprint, layout_differences, load_table
 from glassml.data._render import ReaderSource, load_reader, render_reader
 from glassml.data._target import check_target_column, infer_target
 
@@ -18,6 +18,7 @@ __all__ = [
     "detect_read_options",
     "fingerprint",
     "infer_target",
+    "layout_differences",
     "load_reader",
     "load_table",
     "profile_columns",

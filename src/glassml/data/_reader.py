@@ -186,7 +186,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if magic != b"PAR1":
         raise UserInputError(f"cannot read {path}: it is not a Parquet file (no PAR1 header); {SUPPORTED_FORMATS}")
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, use_threads=False)  # threads made processes abort at exit
     except (OSError, ValueError) as error:
         raise UserInputError(f"cannot read {path} as a Parquet file: {error}") from error
 
@@ -250,3 +250,13 @@ def fingerprint(path: str | Path, *, rows: int | None = None, columns: int | Non
         dataframe, _ = load_table(path)
         rows, columns = dataframe.shape
     return DataFingerprint(path=str(path), rows=int(rows), columns=int(columns), sha256=digest)
+
+
+def layout_differences(options: ReadOptions, other: ReadOptions) -> list[str]:
+    """Return how `other` is laid out differently from `options`, as short phrases (empty when alike)."""
+    differences = []
+    for name in ("format", "separator", "encoding", "decimal", "thousands"):
+        mine, theirs = getattr(options, name), getattr(other, name)
+        if mine != theirs and not (options.format == other.format == "parquet"):
+            differences.append(f"{name} {theirs!r} instead of {mine!r}")
+    return differences

@@ -161,7 +161,9 @@ def _parquet_function(options: ReadOptions) -> str:
     lines = [
         "def read_table(path: str) -> pd.DataFrame:",
         DOCSTRING,
-        "    dataframe = pd.read_parquet(path)",
+        "    # One thread: Arrow's thread pool made about one Python process in four abort at exit",
+        "    # (pyarrow 25.0.1), and it would not follow N_THREADS anyway.",
+        "    dataframe = pd.read_parquet(path, use_threads=False)",
         "    dataframe.columns = [str(name) for name in dataframe.columns]",
     ]
     if options.date_formats:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import subprocess
@@ -16,11 +17,14 @@ from typing import Any
 import joblib
 import pandas as pd
 
+from glassml.data import detect_read_options, layout_differences, load_table
 from glassml.engine._jobs import load_script, score_model
 from glassml.engine._leaderboard import rank_entries
 from glassml.errors import UserInputError
 from glassml.spec import TrialSpec
 from glassml.tracking import Tracker
+
+logger = logging.getLogger(__name__)
 
 CODE_FOLDER = "generated_code"
 MODEL_FOLDER = "model"
@@ -83,6 +87,10 @@ class TrialRun:
             return self.tracker.download_artifacts(self.run_id, f"{MODEL_FOLDER}/{MODEL_FILE}", cache)
         path = cache / MODEL_FILE
         if not path.exists():
+            logger.warning(
+                "run %s has no stored model: training it now with its script (--refit-only), then storing it",
+                self.run_id,
+            )
             self._refit(cache)
             self.tracker.log_file(self.run_id, path, MODEL_FOLDER)
             self.tracker.set_tags(self.run_id, {"glassml.model_stored": "true"})
@@ -122,15 +130,26 @@ class TrialRun:
         return score_model(self.module, model, X, y, sample_weights)
 
     def read_table(self, path: str | Path) -> pd.DataFrame:
-        """Read a table the way the run read its training data (Parquet files by their extension)."""
+        """Read rows to predict or score the way the run read its training data.
+
+        A file laid out like the training data (same format, separator, encoding, decimal and
+        thousands marks) goes through the script's own `read_table`. Another layout, such as a CSV
+        for a run trained on Parquet, is read with options detected on that file, and a warning
+        says so.
+        """
         path = Path(path)
         if not path.exists():
             raise UserInputError(f"file {str(path)!r} not found; check the path")
-        if path.suffix.lower() == ".parquet":
-            table = pd.read_parquet(path)
-            table.columns = [str(name) for name in table.columns]
-            return table
-        return self.module.read_table(str(path))
+        detected = detect_read_options(path)
+        differences = layout_differences(self.spec.read, detected)
+        if not differences:
+            return self.module.read_table(str(path))
+        logger.warning(
+            "%s is laid out differently from the training data (%s); reading it with its own detected options",
+            path.name,
+            "; ".join(differences),
+        )
+        return load_table(path, detected)[0]
 
 
 def script_environment(extra_path: str | None = None) -> dict[str, str]:

@@ -17,10 +17,12 @@ from glassml.data import (
     detect_read_options,
     fingerprint,
     infer_target,
+    layout_differences,
     load_reader,
     profile_columns,
 )
 from glassml.data._guardrails import Guardrail, check_guardrails, guardrails_table
+from glassml.data._names import unknown_column_error
 from glassml.engine._budget import Budget
 from glassml.engine._events import Events
 from glassml.engine._search import Search, TrialRecord
@@ -89,8 +91,11 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
     read = detect_read_options(settings.data_path)
     table = load_reader(read)(str(settings.data_path))
     check_target_column(table, settings.target)
-    if settings.weight_column is not None:
-        check_target_column(table, settings.weight_column)
+    if settings.weight_column is not None and settings.weight_column not in table.columns:
+        raise unknown_column_error(settings.weight_column, list(table.columns), "weight")
+    for option, path in (("--validation-data", settings.validation_data), ("--test-data", settings.test_data)):
+        if path is not None:
+            _check_same_layout(option, path, read)
     labelled = table[table[settings.target].notna()]
     dropped = len(table) - len(labelled)
     if labelled.empty:
@@ -138,6 +143,15 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
     )
     events.planned(plan)
     return plan
+
+
+def _check_same_layout(option: str, path: Path, read: ReadOptions) -> None:
+    differences = layout_differences(read, detect_read_options(path))
+    if differences:
+        raise UserInputError(
+            f"{option} file {path.name!r} is laid out differently from the training data ({'; '.join(differences)}); "
+            "the generated script reads both with the training data's options, so save it in the same layout"
+        )
 
 
 def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
