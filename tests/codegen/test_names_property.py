@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from glassml.codegen import render_script
@@ -43,8 +43,11 @@ def _ruff(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(RUFF), *arguments], capture_output=True, text=True, check=False)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Derandomized so that every run checks the same examples; the explicit example is one that once
+# broke the layout (wide characters count twice in ruff's line width).
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=NAMES.filter(lambda names: TARGET not in names), values=VALUES)
+@example(names=["'", '\'\'"""\U0001342f', "''"], values=["中0中\U0001089f0中\\'", "中0中\U0001089f0中\\'"])
 def test_script_from_random_names_compiles_and_lints(names, values, tmp_path_factory):
     folder = tmp_path_factory.mktemp("names")
     path = folder / "table.parquet"
@@ -61,7 +64,7 @@ def test_script_from_random_names_compiles_and_lints(names, values, tmp_path_fac
     assert formatted.returncode == 0, formatted.stdout
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=NAMES.filter(lambda names: TARGET not in names), values=VALUES)
 def test_script_from_random_names_trains_and_predicts(names, values, tmp_path_factory):
     folder = tmp_path_factory.mktemp("names")

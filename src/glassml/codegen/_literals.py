@@ -7,11 +7,26 @@ string literal built from `repr()`, and a comment gets a one-line escaped form.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 LINE_LENGTH = 120
 INDENT = "    "
+
+
+def width(line: str) -> int:
+    """Return the display width of a line as ruff measures it: wide East Asian characters count 2.
+
+    Combining marks count 0. Ruff's exact rules come from the Rust unicode-width crate; this covers
+    the cases that decide whether a collection fits on one line.
+    """
+    total = 0
+    for character in line:
+        if unicodedata.combining(character):
+            continue
+        total += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
+    return total
 
 
 def string_literal(text: str) -> str:
@@ -71,7 +86,7 @@ def collection(
     """
     pad = INDENT * indent
     one_line = f"{pad}{prefix}{_inline_collection(value)}{suffix}"
-    if len(one_line) <= LINE_LENGTH or not value:
+    if width(one_line) <= LINE_LENGTH or not value:
         return one_line
     if isinstance(value, dict):
         items = [f"{literal(key)}: {literal(item)}" for key, item in value.items()]
@@ -97,7 +112,7 @@ def call(
         arguments = [f"{name}={source}" for name, source in arguments.items()]
     pad = INDENT * indent
     one_line = f"{pad}{prefix}{function}({', '.join(arguments)}){suffix}"
-    if len(one_line) <= LINE_LENGTH or not arguments:
+    if width(one_line) <= LINE_LENGTH or not arguments:
         return one_line
     lines = [f"{pad}{prefix}{function}("]
     lines += [f"{pad}{INDENT}{argument}," for argument in arguments]

@@ -369,7 +369,7 @@ def _data_transformation(groups: list[ColumnGroup], imports: Imports, spec: Tria
 
 def _group_entry(group: ColumnGroup) -> str:
     one_line = f'            ("{group.name}", {group.transformer}, {group.constant}),'
-    if len(one_line) <= lit.LINE_LENGTH:
+    if lit.width(one_line) <= lit.LINE_LENGTH:
         return one_line
     pad = lit.INDENT * 4
     return "\n".join(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from glassml.codegen._literals import LINE_LENGTH, collection, comment_text, literal
+from glassml.codegen._literals import LINE_LENGTH, collection, comment_text, literal, width
 from glassml.spec import ReadOptions
 
 READER_FILENAME = "<glassml read_table>"
@@ -66,7 +66,7 @@ def load_reader(options: ReadOptions) -> Callable[[str], pd.DataFrame]:
 def _with_comment(code: str, text: str | None) -> str:
     if not text:
         return code
-    room = LINE_LENGTH - len(code) - len("  # ")
+    room = LINE_LENGTH - width(code) - len("  # ")
     if room < 20:
         return code
     return f"{code}  # {comment_text(text, max_length=room)}"
@@ -74,7 +74,7 @@ def _with_comment(code: str, text: str | None) -> str:
 
 def _allow_long_lines(text: str) -> str:
     """Mark lines that a long column name keeps over the line length, which no formatting can shorten."""
-    lines = [f"{line}  # noqa: E501" if len(line) > LINE_LENGTH else line for line in text.split("\n")]
+    lines = [f"{line}  # noqa: E501" if width(line) > LINE_LENGTH else line for line in text.split("\n")]
     return "\n".join(lines)
 
 
