@@ -139,7 +139,21 @@ def test_detect_read_options_missing_tokens(tmp_path: Path) -> None:
     table, _ = load_table(path, options)
 
     assert options.column_dtypes["x"] == "float64"
-    assert options.missing_tokens == ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", "-"]
+    assert options.missing_tokens == [
+        "",
+        "NA",
+        "N/A",
+        "n/a",
+        "NaN",
+        "nan",
+        "null",
+        "NULL",
+        "None",
+        "?",
+        "-",
+        "unknown",
+        "Unknown",
+    ]
     assert table["x"].isna().tolist() == [False, True, True, True, False]
     assert table["y"].isna().tolist() == [False, True, True, True, False]
     assert table["label"].isna().tolist() == [False, False, True, True, True]

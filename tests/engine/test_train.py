@@ -214,3 +214,23 @@ def test_train_unknown_target_raises(search: Search, tmp_path: Path) -> None:
     latest = search.tracker.latest_parent_run("hotel")
     assert latest is not None
     assert latest.info.run_id == search.result.parent_run_id, "a failed plan must not start a train run"
+
+
+def test_plan_data_counts_missing_tokens(tmp_path: Path) -> None:
+    from glassml.engine._train import plan_data
+
+    rows = "\n".join(
+        f"{value},{'x' if index % 2 else 'y'},{index % 2}"
+        for index, value in enumerate(["1", "?", "unknown", "4", "5", "6", "7", "8", "9", "10"] * 4)
+    )
+    path = tmp_path / "tokens.csv"
+    path.write_text("a,b,y\n" + rows + "\n")
+    settings = TrainSettings(data_path=path, target="y", started_at=time.time(), max_trials=1)
+
+    plan = plan_data(settings, Events())
+
+    guardrail = next(guardrail for guardrail in plan.guardrails if guardrail.name == "missing_tokens")
+    assert guardrail.status == "fixed"
+    assert "'?' 4 times" in guardrail.detail
+    assert "'unknown' 4 times" in guardrail.detail
+    assert next(column for column in plan.columns if column.name == "a").purpose == "numeric"

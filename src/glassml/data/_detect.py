@@ -22,7 +22,7 @@ CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 
 # Missing-value tokens for every CSV column. pandas' default list also has tokens such as "n/a" and "#N/A".
 # This list is written into the script, so the script does not depend on the default of a pandas version.
-MISSING_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", "-"]
+MISSING_TOKENS = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "?", "-", "unknown", "Unknown"]
 
 
 @dataclass

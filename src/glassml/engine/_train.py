@@ -21,7 +21,7 @@ from glassml.data import (
     load_reader,
     profile_columns,
 )
-from glassml.data._guardrails import Guardrail, check_guardrails, guardrails_table
+from glassml.data._guardrails import Guardrail, check_guardrails, count_missing_tokens, guardrails_table
 from glassml.data._names import unknown_column_error
 from glassml.engine._budget import Budget
 from glassml.engine._events import Events
@@ -129,6 +129,7 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
         dropped_target_rows=dropped,
         metric=metric,
         read=read,
+        raw_token_counts=_raw_token_counts(settings.data_path, read),
     )
     plan = DataPlan(
         read=read,
@@ -143,6 +144,25 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
     )
     events.planned(plan)
     return plan
+
+
+def _raw_token_counts(path: Path, read: ReadOptions) -> dict[str, dict[str, int]] | None:
+    """Count the missing-value tokens per column of a CSV file, for the missing-token guardrail.
+
+    The file is read a second time as plain text, which is the only way to see which cells were
+    tokens such as "?" or "unknown" rather than empty.
+    """
+    if read.format != "csv":
+        return None
+    text = pd.read_csv(
+        path, sep=read.separator, encoding=read.encoding, dtype=str, keep_default_na=False, index_col=False
+    )
+    return count_missing_tokens(
+        text,
+        read.missing_tokens,
+        strip_values=read.strip_value_whitespace,
+        strip_header=read.strip_header_whitespace,
+    )
 
 
 def _check_same_layout(option: str, path: Path, read: ReadOptions) -> None:
