@@ -50,7 +50,7 @@ class JobResult:
         The function's return value when the status is "ok", else None.
     error : str or None
         One-line reason when the status is not "ok", such as ``"ValueError: ..."``,
-        ``"timed out after 12 s"`` or ``"worker died with exit code -9 (killed by SIGKILL, possibly out
+        ``"timed out after 12.0 s"`` or ``"worker died with exit code -9 (killed by SIGKILL, possibly out
         of memory)"``.
     traceback : str or None
         The traceback from the worker when the status is "failed".
@@ -414,7 +414,7 @@ class WorkerPool:
             if not worker.ready and now >= worker.started_at + self._startup_timeout:
                 reason = f"worker did not finish starting within {self._startup_timeout:g} s"
             elif worker.job is not None and now >= worker.job.deadline:
-                reason = f"timed out after {worker.job.timeout:g} s"
+                reason = f"timed out after {worker.job.timeout:.1f} s"
             else:
                 continue
 
