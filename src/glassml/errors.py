@@ -14,10 +14,6 @@ class UserInputError(GlassmlError, ValueError):
     """
 
 
-class TrialError(GlassmlError):
-    """A trial failed; the message names the trial and the original error is attached."""
-
-
 class GlassmlWarning(UserWarning):
     """Base class of the warnings glassml emits, including its data guardrails."""
 

@@ -19,8 +19,6 @@ from glassml.metrics import METRICS, metric_names
 from glassml.search import ALGORITHMS, Algorithm
 from glassml.spec import TrialSpec
 
-STRING_PURPOSES = ("categorical", "high_cardinality", "text")
-
 
 @dataclass
 class RenderedScript:

@@ -27,6 +27,7 @@ from glassml.codegen._notebook import render_notebook
 from glassml.codegen._requirements import render_requirements
 from glassml.engine._budget import Budget
 from glassml.engine._events import Events
+from glassml.engine._runs import CODE_FOLDER
 from glassml.engine._settings import TrainSettings
 from glassml.execution import JobResult, WorkerPool
 from glassml.metrics import METRICS
@@ -47,7 +48,6 @@ MAX_TRIAL_SHARE = 0.25
 MIN_TRIAL_CAP_SECONDS = 10.0
 # Modules each worker imports while the parent reads and profiles the data.
 WORKER_PRELOAD = ("glassml.engine._jobs", "pandas", "sklearn.ensemble", "sklearn.linear_model", "lightgbm", "xgboost")
-CODE_FOLDER = "generated_code"
 
 
 @dataclass

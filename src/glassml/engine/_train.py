@@ -36,8 +36,6 @@ from glassml.tracking import Tracker
 
 logger = logging.getLogger(__name__)
 
-MODEL_ARTIFACT = "model/model.pkl"
-
 
 @dataclass
 class DataPlan:

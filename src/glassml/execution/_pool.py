@@ -127,7 +127,6 @@ class WorkerPool:
         self._workers: list[WorkerProcess] = []
         self._workers_started = 0
         self._startup_failures = 0
-        self._startup_seconds = 0.0
         self._broken_reason: str | None = None
         self._closed = False
 
@@ -173,11 +172,6 @@ class WorkerPool:
     def ready_idle_workers(self) -> int:
         """Number of workers without a job that have finished starting."""
         return sum(worker.job is None and worker.ready for worker in self._workers)
-
-    @property
-    def startup_seconds(self) -> float:
-        """Seconds the latest worker took from start to ready, preload included; 0 before any is ready."""
-        return self._startup_seconds
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
@@ -353,7 +347,6 @@ class WorkerPool:
         now = time.monotonic()
         worker.ready = True
         self._startup_failures = 0
-        self._startup_seconds = now - worker.started_at
         logger.debug("Worker pid %s is ready after %.2f s", message.pid, now - worker.started_at)
         for error in message.preload_errors:
             logger.warning("Worker pid %s could not import the preload module %s", message.pid, error)
