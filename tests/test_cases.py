@@ -1,6 +1,6 @@
 """Inputs rebuilt from bug reports of other AutoML tools give their expected outcome from the command line.
 
-tests/cases/cases.json says for each input whether training must succeed (and the script must
+tests/cases/cases.json states for each input whether training must succeed (and the script must
 reproduce the run) or end with a clear error: exit code 2, a message, no traceback.
 """
 

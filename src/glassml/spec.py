@@ -1,6 +1,6 @@
 """The spec of a candidate model: plain, JSON-serializable data that the code generator renders.
 
-A spec holds every decision of the search about one model: how the table is read, what each
+A spec contains every decision of the search about one model: how the table is read, what each
 column is used for, the algorithm and its hyperparameters, the validation plan and the metric.
 `glassml.codegen.render_script` turns a spec into `script.py`, and the engine trains and scores
 the candidate by running that script's functions.
@@ -24,7 +24,7 @@ class ReadOptions:
     """How the training table is read, so that the script never guesses again.
 
     `column_dtypes` is the pandas dtype of every column right after reading ("float64", "object",
-    "boolean", "Int64", "datetime64[ns]"); `date_formats` maps date columns stored as text to the
+    "boolean", "Int64", "datetime64[ns]"). `date_formats` maps date columns stored as text to the
     `strftime` format that parses them.
     """
 

@@ -43,8 +43,8 @@ def _ruff(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(RUFF), *arguments], capture_output=True, text=True, check=False)
 
 
-# Derandomized so that every run checks the same examples; the explicit example is one that once
-# broke the layout (wide characters count twice in ruff's line width).
+# Derandomized so that every run checks the same examples. The explicit example once broke the
+# layout, because wide characters count twice in ruff's line width.
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=NAMES.filter(lambda names: TARGET not in names), values=VALUES)
 @example(names=["'", '\'\'"""\U0001342f', "''"], values=["中0中\U0001089f0中\\'", "中0中\U0001089f0中\\'"])

@@ -75,7 +75,7 @@ def test_parse_column_purposes_invalid(pair: str) -> None:
 
 
 def _settings(**overrides: object) -> TrainSettings:
-    # Settings check only that the data file exists, so this test file stands in for a table.
+    # Settings check only that the data file exists, so this test file serves as the table.
     values: dict[str, object] = {"data_path": Path(__file__), "target": "y", "started_at": time.time()}
     return TrainSettings(**(values | overrides))  # type: ignore[arg-type]
 

@@ -1,9 +1,9 @@
 """Data guardrails: checks of the training table, shown to the user, each with a named warning class.
 
-Every check returns a `Guardrail` with a status: "passed" when it found nothing (or does not apply),
-"fixed" when glassml handles what it found and the detail states how, and "alerted" when the user
-should act and the detail states what to do. The terminal summary and the MLflow train run show all of them, and
-`emit` raises the non-passed ones as Python warnings so that library users can filter them.
+Every check returns a `Guardrail` with a status. "passed" means it found nothing or does not apply.
+"fixed" means glassml handles what it found, and the detail states how. "alerted" means the user
+should act, and the detail states what to do. The terminal summary and the MLflow train run show
+all of them, and `emit` raises the others as Python warnings, which library users can filter.
 """
 
 from __future__ import annotations
@@ -176,8 +176,8 @@ def check_guardrails(
 def emit(guardrails: Iterable[Guardrail], stacklevel: int = 2) -> None:
     """Raise every guardrail that did not pass as a warning of its class, with its detail as message.
 
-    `stacklevel` 2 points the warnings at the caller of `emit`; a public method that calls `emit`
-    passes 3 so that they point at its own caller.
+    `stacklevel` 2 points the warnings at the caller of `emit`. A public method that calls `emit`
+    passes 3, so that the warnings point at its own caller.
     """
     for guardrail in guardrails:
         if guardrail.status != "passed":
@@ -610,10 +610,10 @@ def _list_counts(counts: dict[str, int], unit: str) -> str:
 
 def _list_entries(entries: list[str], separator: str = ", ") -> str:
     """Join entries, showing the first MAX_LISTED and how many more there are."""
-    shown = separator.join(entries[:MAX_LISTED])
+    listed = separator.join(entries[:MAX_LISTED])
     if len(entries) > MAX_LISTED:
-        shown += f"{separator}and {len(entries) - MAX_LISTED} more"
-    return shown
+        listed += f"{separator}and {len(entries) - MAX_LISTED} more"
+    return listed
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""What a run reports while it goes: the library logs it, the command line also shows progress."""
+"""Progress events of a run: the library logs them, and the command line also shows a display."""
 
 from __future__ import annotations
 

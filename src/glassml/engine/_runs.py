@@ -135,7 +135,7 @@ class TrialRun:
         A file laid out like the training data (same format, separator, encoding, decimal and
         thousands marks) goes through the script's own `read_table`. Another layout, such as a CSV
         for a run trained on Parquet, is read with options detected on that file, and a warning
-        says so.
+        reports it.
         """
         path = Path(path)
         if not path.exists():

@@ -177,11 +177,13 @@ class Search:
         return self.budget.search_time_left() > MIN_TRIAL_SECONDS
 
     def _launch(self) -> None:
+        """Ask Optuna for the next configuration, record its code on a new run, and start it."""
         plan = self._plan
         trial = self._study.ask()
         config = suggest_config(
             trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
         )
+
         number = len(self.trials) + 1
         display = next(a for a in self._algorithms if a.name == config.name).task_display_name(plan.target.task)
         run_id = self._tracker.start_run(
@@ -190,6 +192,7 @@ class Search:
             parent_run_id=self._parent_run_id,
             tags={"glassml.kind": "trial", "glassml.trial": str(number), "glassml.algorithm": config.name},
         )
+
         spec = TrialSpec(
             experiment=self.settings.experiment,
             run_id=run_id,
@@ -207,6 +210,7 @@ class Search:
             glassml_version=glassml.__version__,
             python_version=platform.python_version(),
         )
+
         render_started = time.perf_counter()
         rendered = render_script(spec)
         record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
@@ -214,6 +218,7 @@ class Search:
         self._record_code(record, rendered.modules)
         self.render_seconds += record_started - render_started
         self.record_seconds += time.perf_counter() - record_started
+
         self.trials.append(record)
         self._running[number] = record
         timeout = max(min(self.budget.search_time_left(), self._trial_cap()), MIN_TRIAL_SECONDS)

@@ -94,6 +94,7 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
     for option, path in (("--validation-data", settings.validation_data), ("--test-data", settings.test_data)):
         if path is not None:
             _check_same_layout(option, path, read)
+
     labelled = table[table[settings.target].notna()]
     dropped = len(table) - len(labelled)
     if labelled.empty:
@@ -102,6 +103,7 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
             "check the target column's name and its missing-value tokens"
         )
     target = infer_target(labelled[settings.target], task=settings.task, positive_label=settings.positive_label)
+
     columns = profile_columns(
         table,
         settings.target,
@@ -114,6 +116,7 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
             "no feature column is left after profiling (every column was ignored); "
             "set a purpose with --column-purpose name=numeric or add columns"
         )
+
     y = labelled[settings.target]
     if target.class_labels is not None:
         y = y.astype(target.dtype)
@@ -129,6 +132,7 @@ def plan_data(settings: TrainSettings, events: Events) -> DataPlan:
         read=read,
         raw_token_counts=_raw_token_counts(settings.data_path, read),
     )
+
     plan = DataPlan(
         read=read,
         data=fingerprint(settings.data_path, rows=len(table), columns=table.shape[1]),

@@ -59,6 +59,7 @@ def plan_column_groups(spec: TrialSpec, algorithm: Algorithm) -> list[ColumnGrou
                 "numeric columns" + ("" if algorithm_handles_missing else ", missing values imputed with the median"),
             )
         )
+
     boolean = spec.columns_for("boolean")
     if boolean:
         transformer, imports = _numeric_transformer(algorithm_handles_missing, "most_frequent")
@@ -67,6 +68,7 @@ def plan_column_groups(spec: TrialSpec, algorithm: Algorithm) -> list[ColumnGrou
                 "boolean_columns", "boolean", "BOOLEAN_COLUMNS", boolean, transformer, imports, "true/false as 1/0"
             )
         )
+
     datetime = spec.columns_for("datetime")
     if datetime:
         groups.append(
@@ -80,6 +82,7 @@ def plan_column_groups(spec: TrialSpec, algorithm: Algorithm) -> list[ColumnGrou
                 "year, month, day, day of week and hour of each date column",
             )
         )
+
     categorical = spec.columns_for("categorical")
     if categorical:
         groups.append(
@@ -93,9 +96,11 @@ def plan_column_groups(spec: TrialSpec, algorithm: Algorithm) -> list[ColumnGrou
                 "one-hot encoded; missing is a category of its own, unseen categories encode as all zeros",
             )
         )
+
     high_cardinality = spec.columns_for("high_cardinality")
     if high_cardinality:
         groups.append(_high_cardinality_group(spec, high_cardinality, high_cardinality_encoding))
+
     for index, name in enumerate(spec.columns_for("text"), start=1):
         groups.append(
             ColumnGroup(
@@ -109,6 +114,7 @@ def plan_column_groups(spec: TrialSpec, algorithm: Algorithm) -> list[ColumnGrou
                 + (" and word pairs" if high_cardinality_encoding == "target" else ""),
             )
         )
+
     return groups
 
 

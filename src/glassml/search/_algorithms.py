@@ -324,7 +324,7 @@ class Forest(Algorithm):
     def portfolio(self, *, task: str, n_rows: int, n_features: int) -> list[dict[str, Any]]:
         check_task(task)
         check_data_size(n_rows, n_features)
-        # The scikit-learn defaults with up to 300 trees; a large table gets fewer trees and larger
+        # The scikit-learn defaults with up to 300 trees. A large table gets fewer trees and larger
         # leaves, because fully grown trees on it take minutes and gigabytes with one thread.
         max_features = 1.0 if task == "regression" else "sqrt"
         n_estimators = min(300, _max_forest_trees(n_rows))
