@@ -22,8 +22,9 @@ class AutoML:
 
     Parameters
     ----------
-    task : {"auto", "classification", "regression"}, default="auto"
-        The task. "auto" infers it from the target and reports which rule applied.
+    task : {"auto", "classification", "binary", "multiclass", "regression"}, default="auto"
+        The task. "auto" infers it from the target and reports which rule applied. "binary" and
+        "multiclass" request classification and check the number of classes.
     time_limit : float or str, default=60
         Seconds for the whole `fit`, refit included; also "90s", "10m" or "1h".
     max_trials : int or None, default=None

@@ -53,7 +53,7 @@ def _split(values: str | None) -> list[str] | None:
 def train_command(
     data: Annotated[Path, typer.Argument(help="training table: CSV (any delimiter) or Parquet")],
     target: Annotated[str, typer.Option("--target", "-t", help="name of the column to predict")],
-    task: Annotated[str, typer.Option(help="auto, classification or regression")] = "auto",
+    task: Annotated[str, typer.Option(help="auto, classification, binary, multiclass or regression")] = "auto",
     metric: Annotated[
         str | None, typer.Option(help="primary metric, e.g. roc_auc, log_loss, accuracy, rmse, r2")
     ] = None,

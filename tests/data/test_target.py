@@ -74,6 +74,22 @@ def test_infer_target_explicit_tasks() -> None:
     assert classification.class_labels == list(range(30))
 
 
+def test_infer_target_requested_kinds() -> None:
+    binary = infer_target(pd.Series([0, 1, 1, 0], name="y"), task="binary")
+    multiclass = infer_target(pd.Series([2.0, 7.0, 9.0, 2.0], name="y"), task="multiclass")
+
+    assert binary.task == "binary"
+    assert multiclass.task == "multiclass"
+    assert multiclass.class_labels == [2, 7, 9]
+
+
+def test_infer_target_requested_kind_mismatch() -> None:
+    with pytest.raises(UserInputError, match=r"task 'binary' was requested, but target column 'y' has 3 classes"):
+        infer_target(pd.Series(["a", "b", "c"], name="y"), task="binary")
+    with pytest.raises(UserInputError, match=r"has 2 classes .*pass --task binary or --task classification"):
+        infer_target(pd.Series(["a", "b"], name="y"), task="multiclass")
+
+
 def test_infer_target_regression_on_text() -> None:
     with pytest.raises(UserInputError, match="target column 'species' is not numeric .* pass --task classification"):
         infer_target(pd.Series(["a", "b"], name="species"), task="regression")

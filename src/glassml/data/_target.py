@@ -12,7 +12,10 @@ from glassml.data._names import unknown_column_error
 from glassml.errors import UserInputError
 from glassml.spec import Label, TargetSpec
 
-TASKS = ("auto", "classification", "regression")
+TASKS = ("auto", "classification", "binary", "multiclass", "regression")
+
+# Requested tasks that name a kind of classification; the target must then have that many classes.
+CLASSIFICATION_KINDS = ("binary", "multiclass")
 
 # An integer-valued target with at most this many distinct values is a classification target.
 MAX_INTEGER_CLASSES = 20
@@ -36,9 +39,10 @@ def infer_target(series: pd.Series, *, task: str = "auto", positive_label: Any =
     ----------
     series : Series
         The target column; its name becomes `TargetSpec.column`.
-    task : {"auto", "classification", "regression"}
+    task : {"auto", "classification", "binary", "multiclass", "regression"}
         "auto" infers the task: text, boolean and integer-valued columns with at most 20 distinct values
-        are classification targets; other numbers are regression targets.
+        are classification targets; other numbers are regression targets. "binary" and "multiclass"
+        request classification and check the number of classes.
     positive_label : optional
         For binary classification, the label of the positive class (matched by value or by its
         string form, so "1" selects the label 1). By default the label that sorts last.
@@ -53,7 +57,8 @@ def infer_target(series: pd.Series, *, task: str = "auto", positive_label: Any =
     ------
     UserInputError
         If the task is unknown, no target value is present, the target has a single value, regression
-        is requested for a non-numeric target, or `positive_label` is not a label.
+        is requested for a non-numeric target, the number of classes does not match a requested
+        "binary" or "multiclass" task, or `positive_label` is not a label.
     """
     column = str(series.name)
     if task not in TASKS:
@@ -73,7 +78,8 @@ def infer_target(series: pd.Series, *, task: str = "auto", positive_label: Any =
     numeric = _is_numeric(values)
     integral = numeric and _is_integral(values)
     n_distinct = values.nunique()
-    chosen_task, reason = _choose_task(task, column, values, numeric, integral, n_distinct)
+    requested = "classification" if task in CLASSIFICATION_KINDS else task
+    chosen_task, reason = _choose_task(requested, column, values, numeric, integral, n_distinct)
     if chosen_task == "regression":
         _check_several_values(column, values, n_distinct, "regression")
         return TargetSpec(column, "regression", "float64", None, reason, n_missing)
@@ -81,6 +87,11 @@ def infer_target(series: pd.Series, *, task: str = "auto", positive_label: Any =
     _check_several_values(column, values, n_distinct, "classification")
     labels, dtype = _class_labels(column, values, integral)
     kind = "binary" if len(labels) == 2 else "multiclass"
+    if task in CLASSIFICATION_KINDS and task != kind:
+        raise UserInputError(
+            f"task {task!r} was requested, but target column {column!r} has {len(labels)} classes "
+            f"({reprlib.repr(labels)}); pass --task {kind} or --task classification"
+        )
     if positive_label is not None:
         labels = _put_positive_last(column, labels, positive_label, kind)
     reason = reason.format(task=f"{kind} classification")

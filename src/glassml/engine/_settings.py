@@ -10,7 +10,7 @@ from pathlib import Path
 from glassml.errors import UserInputError
 from glassml.spec import PURPOSES
 
-TASKS = ("auto", "classification", "regression")
+TASKS = ("auto", "classification", "binary", "multiclass", "regression")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
