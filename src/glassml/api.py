@@ -43,6 +43,8 @@ class AutoML:
         MLflow tracking URI; None uses MLFLOW_TRACKING_URI or ./glassml-runs.
     n_workers : int, default=1
         Worker processes that run trials in parallel.
+    early_stopping : bool, default=True
+        Whether early stopping on held-out rows chooses the boosting rounds of each trial.
 
     Examples
     --------
@@ -63,6 +65,7 @@ class AutoML:
         experiment: str = "default",
         tracking_uri: str | None = None,
         n_workers: int = 1,
+        early_stopping: bool = True,
     ) -> None:
         self.task = task
         self.time_limit = time_limit
@@ -75,6 +78,7 @@ class AutoML:
         self.experiment = experiment
         self.tracking_uri = tracking_uri
         self.n_workers = n_workers
+        self.early_stopping = early_stopping
 
     def fit(
         self,
@@ -85,14 +89,21 @@ class AutoML:
         ignore_columns: list[str] | None = None,
         column_purposes: dict[str, str] | None = None,
         positive_label: Any = None,
+        validation_data: pd.DataFrame | str | Path | None = None,
+        test_data: pd.DataFrame | str | Path | None = None,
     ) -> AutoML:
         """Search models for `data` (a DataFrame, or a CSV or Parquet path) and refit the best.
 
         A DataFrame is saved as a Parquet snapshot under ./glassml-runs/snapshots, which the
-        generated scripts read.
+        generated scripts read. `validation_data` scores the candidates in place of
+        cross-validation or a holdout; `test_data` scores the refitted best model once, and its
+        scores are stored as ``test_*`` metrics on the best trial's run. Both take the same forms
+        as `data` and must have its columns.
         """
         started = time.time()
-        path = _snapshot(data) if isinstance(data, pd.DataFrame) else Path(data)
+        path = _as_path(data)
+        validation_path = None if validation_data is None else _as_path(validation_data)
+        test_path = None if test_data is None else _as_path(test_data)
         settings = TrainSettings(
             data_path=path,
             target=str(target),
@@ -105,6 +116,8 @@ class AutoML:
             allowed_models=self.allowed_models,
             blocked_models=self.blocked_models,
             validation=self.validation,
+            validation_data=validation_path,
+            test_data=test_path,
             weight_column=weight_column,
             ignore_columns=list(ignore_columns or []),
             column_purposes=dict(column_purposes or {}),
@@ -112,6 +125,7 @@ class AutoML:
             experiment=self.experiment,
             tracking_uri=self.tracking_uri,
             n_workers=self.n_workers,
+            early_stopping=self.early_stopping,
         )
         self.result_ = train(settings)
         emit(self.result_.plan.guardrails, stacklevel=3)
@@ -156,6 +170,10 @@ class AutoML:
 def load_run(run_id: str, tracking_uri: str | None = None) -> TrialRun:
     """Reopen a finished trial run by its id (or a unique prefix of 6 characters or more)."""
     return TrialRun(Tracker(tracking_uri), run_id)
+
+
+def _as_path(data: pd.DataFrame | str | Path) -> Path:
+    return _snapshot(data) if isinstance(data, pd.DataFrame) else Path(data)
 
 
 def _snapshot(frame: pd.DataFrame) -> Path:

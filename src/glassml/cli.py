@@ -75,6 +75,12 @@ def train_command(
     workers: Annotated[int, typer.Option(help="worker processes running trials in parallel")] = min(
         os.cpu_count() or 1, 2
     ),
+    early_stopping: Annotated[
+        bool, typer.Option(help="choose the boosting rounds of each trial by early stopping on held-out rows")
+    ] = True,
+    portfolio: Annotated[
+        Path | None, typer.Option(help="JSON file of configurations to try first, in place of the built-in portfolio")
+    ] = None,
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Search models for DATA and record every trial with its code."""
@@ -99,6 +105,8 @@ def train_command(
         experiment=experiment,
         tracking_uri=tracking_uri,
         n_workers=workers,
+        early_stopping=early_stopping,
+        portfolio_path=portfolio,
     )
     events = ConsoleEvents(console, settings.time_limit)
     try:

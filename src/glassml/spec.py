@@ -89,10 +89,17 @@ class ValidationSpec:
 
 @dataclass
 class AlgorithmSpec:
-    """A learner by its registry name with every hyperparameter written out."""
+    """A learner by its registry name with every hyperparameter written out.
+
+    `early_stopping` records how early stopping chose the number of boosting rounds in `params`:
+    the keys ``param`` (the constructor parameter), ``max_rounds`` (the sampled upper bound),
+    ``patience`` (rounds without improvement before stopping) and ``rounds`` (the chosen value).
+    None when the rounds were not chosen that way.
+    """
 
     name: str
     params: dict[str, Any]
+    early_stopping: dict[str, Any] | None = None
 
 
 @dataclass

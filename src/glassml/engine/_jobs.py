@@ -59,18 +59,47 @@ def _silence_script_logging() -> None:
 
 
 def evaluate(payload: dict[str, Any]) -> dict[str, Any]:
-    """Score one candidate with its script's `evaluate_model` and return the metrics."""
+    """Score one candidate with its script's `evaluate_model` and return the metrics.
+
+    With ``payload["rounds_param"]`` set, early stopping first chooses the number of boosting
+    rounds, and the script is rendered again with that value before it is scored. The result then
+    carries the new ``spec`` and ``source``.
+    """
     _silence_script_logging()
     module = load_script(payload["source"], payload["name"])
     X, y, sample_weights = _prepared(module, payload)
+    validation = _validation(module, payload) if payload.get("validation_path") else None
+    result: dict[str, Any] = {}
     started = time.perf_counter()
     with threadpool_limits(payload["n_threads"]), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
-        if payload.get("validation_path"):
-            scores = module.evaluate_model(X, y, sample_weights, _validation(module, payload))
+        if payload.get("rounds_param"):
+            module, result = _choose_rounds(module, payload, X, y, sample_weights, validation)
+        if validation is not None:
+            scores = module.evaluate_model(X, y, sample_weights, validation)
         else:
             scores = module.evaluate_model(X, y, sample_weights)
-    return {"metrics": scores, "fit_seconds": time.perf_counter() - started}
+    return result | {"metrics": scores, "fit_seconds": time.perf_counter() - started}
+
+
+def _choose_rounds(
+    module: types.ModuleType,
+    payload: dict[str, Any],
+    X: Any,
+    y: Any,
+    sample_weights: Any,
+    validation: tuple[Any, Any, Any] | None,
+) -> tuple[types.ModuleType, dict[str, Any]]:
+    from glassml.codegen import render_script
+    from glassml.engine._rounds import choose_rounds
+    from glassml.spec import TrialSpec
+
+    started = time.perf_counter()
+    spec = TrialSpec.from_dict(payload["spec"])
+    spec = choose_rounds(module, spec, payload["rounds_param"], X, y, sample_weights, validation)
+    source = render_script(spec).source
+    result = {"spec": spec.to_dict(), "source": source, "rounds_seconds": time.perf_counter() - started}
+    return load_script(source, payload["name"]), result
 
 
 def refit(payload: dict[str, Any]) -> dict[str, Any]:

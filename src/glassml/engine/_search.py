@@ -26,13 +26,16 @@ from glassml.codegen import render_script
 from glassml.codegen._notebook import render_notebook
 from glassml.codegen._requirements import render_requirements
 from glassml.engine._budget import Budget
+from glassml.engine._cost import CostModel, trial_size
 from glassml.engine._events import Events
+from glassml.engine._rounds import supports_early_stopping
 from glassml.engine._runs import CODE_FOLDER
 from glassml.engine._settings import TrainSettings
 from glassml.execution import JobResult, WorkerPool
 from glassml.metrics import METRICS
 from glassml.search import Algorithm, portfolio_trials, suggest_config
-from glassml.spec import TrialSpec
+from glassml.search._learned import LEARNED_PORTFOLIO, fit_portfolio, read_portfolio
+from glassml.spec import AlgorithmSpec, TrialSpec
 from glassml.tracking import Tracker
 
 if TYPE_CHECKING:
@@ -46,8 +49,20 @@ MIN_TRIAL_SECONDS = 1.0
 # that a few slow configurations cannot take every worker for the whole run.
 MAX_TRIAL_SHARE = 0.25
 MIN_TRIAL_CAP_SECONDS = 10.0
+# After this many configurations in a row were estimated too slow for the time left, the search
+# stops asking until a running trial ends.
+MAX_SKIPPED_IN_A_ROW = 20
 # Modules each worker imports while the parent reads and profiles the data.
-WORKER_PRELOAD = ("glassml.engine._jobs", "pandas", "sklearn.ensemble", "sklearn.linear_model", "lightgbm", "xgboost")
+WORKER_PRELOAD = (
+    "glassml.engine._jobs",
+    "glassml.engine._rounds",
+    "glassml.codegen._script",
+    "pandas",
+    "sklearn.ensemble",
+    "sklearn.linear_model",
+    "lightgbm",
+    "xgboost",
+)
 
 
 @dataclass
@@ -66,6 +81,10 @@ class TrialRecord:
     seconds: float | None = None
     error: str | None = None
     loss: float | None = None
+    # The constructor parameter whose value early stopping chooses in the worker, if any.
+    rounds_param: str | None = None
+    # The configuration's size at launch (rounds or trees), which its cost is taken proportional to.
+    size: float = 1.0
 
     @property
     def algorithm(self) -> str:
@@ -87,6 +106,9 @@ class Search:
         # creating the MLflow run with its code artifacts.
         self.render_seconds = 0.0
         self.record_seconds = 0.0
+        self.costs = CostModel()
+        # Configurations not started because their estimated cost exceeded the time available.
+        self.skipped_configs = 0
 
     def start_workers(self) -> None:
         self._pool = WorkerPool(
@@ -109,16 +131,15 @@ class Search:
     def run(self, tracker: Tracker, parent_run_id: str, plan: DataPlan, algorithms: list[Algorithm]) -> None:
         """Run trials until a limit is reached; Ctrl-C marks running trials killed and re-raises."""
         study = _create_study(self.settings.seed)
-        for params in portfolio_trials(
-            algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
-        ):
+        for params in self._portfolio(plan, algorithms):
             study.enqueue_trial(params, skip_if_exists=True)
         self._tracker, self._parent_run_id, self._plan = tracker, parent_run_id, plan
         self._study, self._algorithms = study, algorithms
         try:
             while True:
                 while self.pool.idle_workers > 0 and self._can_launch():
-                    self._launch()
+                    if not self._launch():
+                        break
                 if self.pool.running_jobs == 0:
                     break
                 for result in self.pool.wait(timeout=0.5):
@@ -127,6 +148,14 @@ class Search:
             for record in list(self._running.values()):
                 self._close(record, "KILLED", "stopped by the user (Ctrl-C)")
             raise
+
+    def _portfolio(self, plan: DataPlan, algorithms: list[Algorithm]) -> list[dict[str, Any]]:
+        """List the configurations to try first: the learned portfolio, then each learner's defaults."""
+        size = {"task": plan.target.task, "n_rows": plan.n_rows, "n_features": plan.n_features}
+        path = self.settings.portfolio_path or LEARNED_PORTFOLIO
+        learned = fit_portfolio(read_portfolio(path), algorithms, **size) if path.exists() else []
+        defaults = portfolio_trials(algorithms, **size)
+        return learned + [params for params in defaults if params not in learned]
 
     def refit(self, best: TrialRecord, model_path: Path, test_data: Path | None) -> dict[str, Any] | None:
         """Train the best candidate on every training row; None when that failed.
@@ -176,13 +205,39 @@ class Search:
             return False
         return self.budget.search_time_left() > MIN_TRIAL_SECONDS
 
-    def _launch(self) -> None:
-        """Ask Optuna for the next configuration, record its code on a new run, and start it."""
+    def _ask(self) -> tuple[optuna.trial.Trial, AlgorithmSpec] | None:
+        """Ask Optuna for a configuration that can finish in the time left, or None after many could not.
+
+        A configuration whose estimated cost exceeds the time a trial may take now is not started.
+        Optuna records it with the loss of a failed trial, so that it steers away from costs the
+        budget cannot pay.
+        """
         plan = self._plan
-        trial = self._study.ask()
-        config = suggest_config(
-            trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
-        )
+        for _ in range(MAX_SKIPPED_IN_A_ROW):
+            trial = self._study.ask()
+            config = suggest_config(
+                trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
+            )
+            estimate = self.costs.predict(config.name, trial_size(config.params))
+            if estimate is None or estimate <= self._trial_time_available():
+                return trial, config
+            self.skipped_configs += 1
+            self._tell_failed(trial)
+        return None
+
+    def _trial_time_available(self) -> float:
+        return min(self.budget.search_time_left(), self._trial_cap())
+
+    def _launch(self) -> bool:
+        """Ask for the next configuration, record its code on a new run, and start it.
+
+        Returns False when no configuration could be started.
+        """
+        plan = self._plan
+        asked = self._ask()
+        if asked is None:
+            return False
+        trial, config = asked
 
         number = len(self.trials) + 1
         display = next(a for a in self._algorithms if a.name == config.name).task_display_name(plan.target.task)
@@ -214,25 +269,60 @@ class Search:
         render_started = time.perf_counter()
         rendered = render_script(spec)
         record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
+        record.rounds_param = self._rounds_param(config.name)
+        record.size = trial_size(config.params)
         record_started = time.perf_counter()
+        self._log_params(record)
         self._record_code(record, rendered.modules)
         self.render_seconds += record_started - render_started
         self.record_seconds += time.perf_counter() - record_started
 
         self.trials.append(record)
         self._running[number] = record
-        timeout = max(min(self.budget.search_time_left(), self._trial_cap()), MIN_TRIAL_SECONDS)
-        self.pool.submit(number, "glassml.engine._jobs:evaluate", self._payload(record), timeout=timeout)
+        timeout = max(self._trial_time_available(), MIN_TRIAL_SECONDS)
+        payload = self._payload(record)
+        if record.rounds_param is not None:
+            payload |= {"spec": spec.to_dict(), "rounds_param": record.rounds_param}
+        self.pool.submit(number, "glassml.engine._jobs:evaluate", payload, timeout=timeout)
         self.events.trial_started(record)
+        return True
+
+    def _rounds_param(self, name: str) -> str | None:
+        """Return the rounds parameter that early stopping chooses for learner `name`, or None."""
+        if not self.settings.early_stopping:
+            return None
+        algorithm = next(a for a in self._algorithms if a.name == name)
+        return algorithm.rounds_param if supports_early_stopping(algorithm) else None
+
+    def _log_params(self, record: TrialRecord) -> None:
+        """Log the trial's hyperparameters; a rounds upper bound is logged as ``<param>_max``.
+
+        MLflow parameters cannot change once logged, so the rounds that early stopping chooses are
+        logged under the parameter's own name when the trial ends.
+        """
+        spec = record.spec
+        params = {"algorithm": spec.algorithm.name, **_scalar_params(spec.algorithm.params)}
+        if record.rounds_param is not None:
+            params[f"{record.rounds_param}_max"] = params.pop(record.rounds_param)
+        self._tracker.log_params(record.run_id, params)
+
+    def _update_code(self, record: TrialRecord, value: dict[str, Any]) -> None:
+        """Replace the trial's spec and code by the ones rendered after early stopping chose the rounds."""
+        record.spec = TrialSpec.from_dict(value["spec"])
+        record.source = value["source"]
+        rendered_modules = render_script(record.spec).modules
+        self._record_code(record, rendered_modules)
+        rounds = record.spec.algorithm.early_stopping or {}
+        if record.rounds_param is not None and "rounds" in rounds:
+            self._tracker.log_params(record.run_id, {record.rounds_param: rounds["rounds"]})
 
     def _record_code(self, record: TrialRecord, modules: set[str]) -> None:
-        """Log the trial's params, its code and its spec before the trial starts.
+        """Log the trial's code and its spec, before the trial starts and again when early stopping changed them.
 
         The files are written to a scratch folder and logged in one call, which costs a fraction of
         one MLflow call per file.
         """
         tracker, run_id, spec = self._tracker, record.run_id, record.spec
-        tracker.log_params(run_id, {"algorithm": spec.algorithm.name, **_scalar_params(spec.algorithm.params)})
         tracker.set_tags(run_id, {"glassml.script_sha256": _sha256(record.source)})
         notebook = render_notebook(
             title=f"Trial {record.number}: {spec.algorithm.name}",
@@ -263,8 +353,12 @@ class Search:
     def _finish(self, result: JobResult) -> None:
         record = self._running.pop(result.job_id)
         record.seconds = time.time() - record.started
+        if result.status in ("ok", "timeout"):
+            self.costs.observe(record.algorithm, record.size, record.seconds)
         metric = METRICS[record.spec.metric]
         if result.status == "ok":
+            if "spec" in result.value:
+                self._update_code(record, result.value)
             metrics = result.value["metrics"]
             primary = metrics.get(record.spec.metric)
             if primary is None or not math.isfinite(primary):
@@ -279,7 +373,8 @@ class Search:
             self._tracker.end_run(record.run_id, "FINISHED")
             if self.best is None or record.loss < (self.best.loss or math.inf):
                 self.best = record
-                self.budget.reserve_refit(record.fit_seconds, _fits_per_trial(record.spec))
+                scoring_seconds = record.fit_seconds - result.value.get("rounds_seconds", 0.0)
+                self.budget.reserve_refit(scoring_seconds, _fits_per_trial(record.spec))
         elif result.status == "timeout":
             self._fail(record, "timeout", result.error or "timed out")
         else:
@@ -288,13 +383,17 @@ class Search:
 
     def _fail(self, record: TrialRecord, status: str, error: str) -> None:
         record.status, record.error = status, error
-        losses = [trial.loss for trial in self.trials if trial.loss is not None]
+        self._tell_failed(record.optuna_trial)
+        self._close(record, "KILLED" if status == "timeout" else "FAILED", error)
+
+    def _tell_failed(self, trial: optuna.trial.Trial | None) -> None:
+        """Tell Optuna that `trial` scored worse than every finished trial, or failed when none finished."""
+        losses = [record.loss for record in self.trials if record.loss is not None]
         if losses:
             worst = max(losses)
-            self._study.tell(record.optuna_trial, worst + abs(worst) * 0.1 + 1e-3)
+            self._study.tell(trial, worst + abs(worst) * 0.1 + 1e-3)
         else:
-            self._study.tell(record.optuna_trial, state=optuna.trial.TrialState.FAIL)
-        self._close(record, "KILLED" if status == "timeout" else "FAILED", error)
+            self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
     def _close(self, record: TrialRecord, mlflow_status: str, error: str) -> None:
         if record.status == "running":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glassml.errors import UserInputError
+from glassml.search._learned import read_portfolio
 from glassml.spec import PURPOSES
 
 TASKS = ("auto", "classification", "binary", "multiclass", "regression")
@@ -45,6 +46,8 @@ class TrainSettings:
     n_workers: int = 1
     n_threads: int = 1
     memory_limit_mb: int | None = None
+    early_stopping: bool = True
+    portfolio_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -71,11 +74,14 @@ class TrainSettings:
             ("training data", self.data_path),
             ("--validation-data", self.validation_data),
             ("--test-data", self.test_data),
+            ("--portfolio", self.portfolio_path),
         ):
             if path is not None and not Path(path).is_file():
                 raise UserInputError(
                     f"{option} file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()})"
                 )
+        if self.portfolio_path is not None:
+            read_portfolio(self.portfolio_path)
 
 
 def parse_duration(text: str | float | int) -> float:

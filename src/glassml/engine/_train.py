@@ -302,6 +302,7 @@ def _overhead(search: Search) -> dict[str, float]:
     return {
         "render_ms_per_trial": 1000 * search.render_seconds / count,
         "record_ms_per_trial": 1000 * search.record_seconds / count,
+        "skipped_configs": float(search.skipped_configs),
     }
 
 
