@@ -6,7 +6,7 @@ VENV ?= .venv
 VENV_PYTHON := $(VENV)/bin/python
 LOCK := requirements/lock.txt
 
-.PHONY: setup test demo lint bench lock clean
+.PHONY: setup test demo lint bench bench-venvs bench-overhead lock clean
 
 # The stamp file records that the venv holds the locked versions; it is rebuilt when the lock or
 # pyproject.toml changes.
@@ -29,11 +29,33 @@ lint: setup
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 
-# Tables of the benchmark as TABLE:TARGET; override with `make bench BENCH_TABLES="file.parquet:y ..."`.
+# glassml against FLAML, AutoGluon and LightGBM defaults on the tabular tasks of bench/suite.json, one run at a
+# time, then docs/benchmarks.md. A subset: `make bench BENCH_FRAMEWORKS=glassml BENCH_TASKS=telco_churn,penguins_species`.
+# A run replaces the records of the frameworks and tasks it runs in $(BENCH_RESULTS) and keeps all others, so
+# rerunning glassml alone keeps the other frameworks' results. BENCH_ARGS passes more driver options (e.g. --keep).
+BENCH_BUDGET ?= 60
+BENCH_FRAMEWORKS ?= glassml,flaml,autogluon,lgbm_default
+BENCH_TASKS ?=
+BENCH_SEEDS ?= 0
+BENCH_RESULTS ?= bench/results/results.jsonl
+BENCH_ARGS ?=
+comma := ,
+
+# Creates the venvs of the frameworks in BENCH_FRAMEWORKS under bench/.venvs when they are missing.
+bench-venvs:
+	bash bench/compare/setup_venvs.sh $(subst $(comma), ,$(BENCH_FRAMEWORKS))
+
+bench: setup bench-venvs
+	$(VENV_PYTHON) bench/compare/driver.py --budget $(BENCH_BUDGET) --frameworks $(BENCH_FRAMEWORKS) \
+		--seeds $(BENCH_SEEDS) --results $(BENCH_RESULTS) $(if $(BENCH_TASKS),--tasks $(BENCH_TASKS)) $(BENCH_ARGS)
+	$(VENV_PYTHON) bench/compare/summarize.py --results $(BENCH_RESULTS) --budget $(BENCH_BUDGET) --out docs/benchmarks.md
+
+# Engine overhead of `glassml train` on single tables as TABLE:TARGET; override with
+# `make bench-overhead BENCH_TABLES="file.parquet:y ..."`.
 BENCH_TABLES ?= examples/data/penguins_species.parquet:species tests/datasets/telco_churn_600.csv:churn tests/datasets/diabetes_progression.parquet:target
 BENCH_TIME_LIMIT ?= 60
 
-bench: setup
+bench-overhead: setup
 	$(VENV_PYTHON) bench/run.py $(BENCH_TABLES) --time-limit $(BENCH_TIME_LIMIT) --out bench/results.jsonl
 
 # Resolves `.[dev]` afresh in a temporary venv and writes the pinned result to the lock file.
