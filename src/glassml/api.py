@@ -36,7 +36,8 @@ class AutoML:
     validation : str, default="auto"
         "auto", "holdout:FRACTION" or "cv:FOLDS".
     allowed_models, blocked_models : list of str or None, default=None
-        Learners to search among or to leave out (lightgbm, xgboost, random_forest, extra_trees, linear).
+        Learners to search among or to leave out (lightgbm, xgboost, catboost, hist_gradient_boosting,
+        random_forest, extra_trees, linear, knn).
     experiment : str, default="default"
         MLflow experiment of the runs.
     tracking_uri : str or None, default=None

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,12 +13,22 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from glassml.errors import UserInputError
 from glassml.search import ALGORITHMS, TASKS, Algorithm, resolve_algorithms
 
 SEED = 7
 PLAIN_TYPES = (int, float, str, bool, type(None))
+
+
+@pytest.fixture(autouse=True)
+def _one_openmp_thread() -> Iterator[None]:
+    # The worker limits OpenMP threads with threadpool_limits, and so does this fixture. Unlimited,
+    # the idle threads of histogram gradient boosting spin, which made a fit over ten times slower on
+    # a busy 2-core machine.
+    with threadpool_limits(1):
+        yield
 
 
 def load_task_data(task: str) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +152,23 @@ def test_algorithm_import_facts_resolve(name: str) -> None:
     for task in TASKS:
         assert hasattr(module, algorithm.class_name(task)), task
     assert importlib.metadata.version(algorithm.distribution)
-    assert algorithm.seed_param == "random_state"
+
+
+@pytest.mark.parametrize(
+    "name", ["random_forest", "extra_trees", "linear", "catboost", "hist_gradient_boosting", "knn"]
+)
+def test_algorithm_params_are_constructor_arguments(name: str) -> None:
+    # LightGBM and XGBoost take **kwargs, so their constructors cannot reject a misspelt name.
+    algorithm = ALGORITHMS[name]
+    module = importlib.import_module(algorithm.module)
+    for task in TASKS:
+        arguments = set(inspect.signature(getattr(module, algorithm.class_name(task))).parameters)
+        configs = algorithm.portfolio(task=task, n_rows=500, n_features=12)
+        configs += sampled_configs(algorithm, task, n_rows=500, n_features=12, count=1)
+        names = {algorithm.seed_param, algorithm.threads_param, algorithm.rounds_param} - {None}
+        names |= set(algorithm.fixed_params(task)).union(*configs)
+
+        assert names <= arguments, (task, names - arguments)
 
 
 @pytest.mark.parametrize("name", list(ALGORITHMS))
@@ -176,7 +204,48 @@ def test_algorithm_flags_match_learners() -> None:
     assert ALGORITHMS["linear"].threads_param is None
     assert ALGORITHMS["linear"].needs_scaling is True
     assert ALGORITHMS["linear"].high_cardinality_encoding == "target"
-    assert [name for name, algorithm in ALGORITHMS.items() if algorithm.handles_missing] == ["lightgbm", "xgboost"]
+    assert ALGORITHMS["catboost"].seed_param == "random_seed"
+    assert ALGORITHMS["catboost"].threads_param == "thread_count"
+    assert ALGORITHMS["catboost"].fixed_params("multiclass")["allow_writing_files"] is False
+    assert ALGORITHMS["hist_gradient_boosting"].fixed_params("binary") == {"early_stopping": False}
+    assert ALGORITHMS["hist_gradient_boosting"].threads_param is None
+    assert ALGORITHMS["knn"].seed_param is None
+    assert ALGORITHMS["knn"].threads_param == "n_jobs"
+    assert ALGORITHMS["knn"].needs_scaling is True
+    handles_missing = [name for name, algorithm in ALGORITHMS.items() if algorithm.handles_missing]
+    assert handles_missing == ["lightgbm", "xgboost", "catboost", "hist_gradient_boosting"]
+    assert [name for name, algorithm in ALGORITHMS.items() if not algorithm.supports_sample_weight] == ["knn"]
+    assert [name for name, algorithm in ALGORITHMS.items() if not algorithm.accepts_sparse] == [
+        "hist_gradient_boosting"
+    ]
+
+
+def test_rounds_param_per_learner() -> None:
+    rounds = {name: algorithm.rounds_param for name, algorithm in ALGORITHMS.items()}
+
+    assert rounds == {
+        "lightgbm": "n_estimators",
+        "xgboost": "n_estimators",
+        "random_forest": None,
+        "extra_trees": None,
+        "linear": None,
+        "catboost": "n_estimators",
+        "hist_gradient_boosting": "max_iter",
+        "knn": None,
+    }
+
+
+@pytest.mark.parametrize("name", [name for name, algorithm in ALGORITHMS.items() if algorithm.rounds_param])
+def test_rounds_param_is_sampled(name: str) -> None:
+    algorithm = ALGORITHMS[name]
+    rounds_param = algorithm.rounds_param
+    for task in TASKS:
+        distributions = sampled_distributions(algorithm, n_rows=500, task=task)
+        portfolio = algorithm.portfolio(task=task, n_rows=500, n_features=10)
+
+        assert isinstance(distributions[algorithm.trial_param_name(rounds_param)], optuna.distributions.IntDistribution)
+        assert rounds_param not in algorithm.fixed_params(task)
+        assert all(isinstance(config[rounds_param], int) for config in portfolio), task
 
 
 def test_linear_names_depend_on_task() -> None:
@@ -202,10 +271,12 @@ def test_algorithm_invalid_data_size_raises() -> None:
         ALGORITHMS["xgboost"].portfolio(task="binary", n_rows=10, n_features=0)
 
 
-def sampled_distributions(algorithm: Algorithm, n_rows: int, n_features: int = 10) -> dict[str, Any]:
+def sampled_distributions(
+    algorithm: Algorithm, n_rows: int, n_features: int = 10, task: str = "binary"
+) -> dict[str, Any]:
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=SEED))
     trial = study.ask()
-    algorithm.sample(trial, task="binary", n_rows=n_rows, n_features=n_features)
+    algorithm.sample(trial, task=task, n_rows=n_rows, n_features=n_features)
     return trial.distributions
 
 
@@ -220,6 +291,12 @@ def sampled_distributions(algorithm: Algorithm, n_rows: int, n_features: int = 1
         ("xgboost", "min_child_weight"),
         ("random_forest", "min_samples_leaf"),
         ("extra_trees", "min_samples_leaf"),
+        ("catboost", "n_estimators"),
+        ("catboost", "depth"),
+        ("hist_gradient_boosting", "max_iter"),
+        ("hist_gradient_boosting", "max_leaf_nodes"),
+        ("hist_gradient_boosting", "min_samples_leaf"),
+        ("knn", "n_neighbors"),
     ],
 )
 def test_bounds_grow_with_rows(name: str, param: str) -> None:
@@ -241,6 +318,14 @@ def test_bounds_for_small_data() -> None:
     assert lightgbm["lightgbm.min_child_samples"].high == 7
     assert lightgbm["lightgbm.n_estimators"].high == 200
     assert xgboost["xgboost.max_depth"].high == 6
+
+
+def test_knn_neighbors_fit_in_training_split() -> None:
+    for n_rows in (1, 3, 4, 10, 150, 2500, 100_000):
+        high = sampled_distributions(ALGORITHMS["knn"], n_rows=n_rows)["knn.n_neighbors"].high
+
+        assert 1 <= high <= 50, n_rows
+        assert high <= max(1, n_rows // 2), n_rows
 
 
 def test_feature_fraction_bound_for_few_features() -> None:
@@ -267,12 +352,23 @@ def test_algorithm_space_valid_at_extreme_sizes(name: str, n_rows: int) -> None:
 def test_resolve_algorithms_defaults_to_all() -> None:
     names = [algorithm.name for algorithm in resolve_algorithms(None, None, "binary")]
 
-    assert names == ["lightgbm", "xgboost", "random_forest", "extra_trees", "linear"]
+    assert names == [
+        "lightgbm",
+        "xgboost",
+        "random_forest",
+        "extra_trees",
+        "linear",
+        "catboost",
+        "hist_gradient_boosting",
+        "knn",
+    ]
 
 
 def test_resolve_algorithms_allowed_and_blocked() -> None:
     allowed = resolve_algorithms(["linear", "LightGBM", "extra-trees"], None, "regression")
-    blocked = resolve_algorithms(None, ["xgboost", "random_forest"], "multiclass")
+    blocked = resolve_algorithms(
+        None, ["xgboost", "random_forest", "catboost", "hist_gradient_boosting", "knn"], "multiclass"
+    )
     both = resolve_algorithms(["linear", "lightgbm"], ["linear"], "binary")
 
     assert [algorithm.name for algorithm in allowed] == ["lightgbm", "extra_trees", "linear"]
@@ -284,13 +380,65 @@ def test_resolve_algorithms_unknown_name_suggests() -> None:
     with pytest.raises(UserInputError, match=r"unknown algorithm 'lightgmb' in the allowed algorithms") as error:
         resolve_algorithms(["lightgmb"], None, "binary")
 
-    assert "Valid names are lightgbm, xgboost, random_forest, extra_trees, linear" in str(error.value)
+    assert "Valid names are lightgbm, xgboost, random_forest, extra_trees, linear, catboost" in str(error.value)
     assert "Did you mean 'lightgbm'?" in str(error.value)
 
 
 def test_resolve_algorithms_unknown_blocked_name() -> None:
-    with pytest.raises(UserInputError, match=r"unknown algorithm 'catboost' in the blocked algorithms"):
-        resolve_algorithms(None, ["catboost"], "binary")
+    with pytest.raises(UserInputError, match=r"unknown algorithm 'svm' in the blocked algorithms"):
+        resolve_algorithms(None, ["svm"], "binary")
+
+
+def test_resolve_algorithms_new_learner_names() -> None:
+    allowed = resolve_algorithms(["CatBoost", "hist-gradient-boosting", "KNN"], None, "binary")
+    blocked = resolve_algorithms(None, ["catboost", "hist_gradient_boosting", "knn"], "regression")
+
+    assert [algorithm.name for algorithm in allowed] == ["catboost", "hist_gradient_boosting", "knn"]
+    assert [algorithm.name for algorithm in blocked] == [
+        "lightgbm",
+        "xgboost",
+        "random_forest",
+        "extra_trees",
+        "linear",
+    ]
+    assert [algorithm.display_name for algorithm in allowed] == [
+        "CatBoost",
+        "Histogram gradient boosting",
+        "k-nearest neighbours",
+    ]
+
+
+def test_resolve_algorithms_knn_row_limit() -> None:
+    limit = ALGORITHMS["knn"].max_default_rows
+    assert limit is not None
+
+    at_limit = resolve_algorithms(None, None, "binary", n_rows=limit)
+    above_limit = resolve_algorithms(None, None, "binary", n_rows=limit + 1)
+    allowed_by_name = resolve_algorithms(["knn", "linear"], None, "binary", n_rows=limit * 10)
+
+    assert "knn" in [algorithm.name for algorithm in at_limit]
+    assert "knn" not in [algorithm.name for algorithm in above_limit]
+    assert len(above_limit) == len(ALGORITHMS) - 1
+    assert [algorithm.name for algorithm in allowed_by_name] == ["linear", "knn"]
+
+
+def test_resolve_algorithms_row_limit_leaves_nothing() -> None:
+    others = [name for name in ALGORITHMS if name != "knn"]
+
+    with pytest.raises(UserInputError, match=r"no algorithm is left to search") as error:
+        resolve_algorithms(None, others, "regression", n_rows=1_000_000)
+
+    assert "Not searched unless allowed by name: knn (1,000,000 training rows is more than" in str(error.value)
+
+
+def test_resolve_algorithms_sample_weights() -> None:
+    weighted = resolve_algorithms(None, None, "multiclass", sample_weights=True)
+
+    assert [algorithm.name for algorithm in weighted] == [name for name in ALGORITHMS if name != "knn"]
+    with pytest.raises(UserInputError, match=r"algorithm knn cannot fit with sample weights"):
+        resolve_algorithms(["lightgbm", "knn"], None, "binary", sample_weights=True)
+    blocked = resolve_algorithms(["lightgbm", "knn"], ["knn"], "binary", sample_weights=True)
+    assert [algorithm.name for algorithm in blocked] == ["lightgbm"]
 
 
 def test_resolve_algorithms_nothing_left() -> None:
@@ -303,3 +451,72 @@ def test_resolve_algorithms_nothing_left() -> None:
 def test_resolve_algorithms_string_instead_of_list() -> None:
     with pytest.raises(UserInputError, match=r"invalid allowed algorithms 'lightgbm': give a list of names"):
         resolve_algorithms("lightgbm", None, "binary")
+
+
+CLASS_WEIGHT_PARAMS = {
+    "lightgbm": ("class_weight", "balanced"),
+    "random_forest": ("class_weight", "balanced"),
+    "extra_trees": ("class_weight", "balanced"),
+    "linear": ("class_weight", "balanced"),
+    "hist_gradient_boosting": ("class_weight", "balanced"),
+    "catboost": ("auto_class_weights", "Balanced"),
+}
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_class_weights_searched_for_classification_only(name: str) -> None:
+    algorithm = ALGORITHMS[name]
+    for task in TASKS:
+        distributions = sampled_distributions(algorithm, n_rows=500, task=task)
+        weight_params = {key for key in distributions if "class_weight" in key}
+        portfolio = algorithm.portfolio(task=task, n_rows=500, n_features=10)
+
+        if task == "regression" or name not in CLASS_WEIGHT_PARAMS:
+            assert weight_params == set(), task
+            continue
+        param, balanced = CLASS_WEIGHT_PARAMS[name]
+        assert weight_params == {algorithm.trial_param_name(param)}, task
+        assert distributions[algorithm.trial_param_name(param)].choices == (None, balanced)
+        assert all(config[param] is None for config in portfolio), task
+
+
+@pytest.mark.parametrize("name", list(CLASS_WEIGHT_PARAMS))
+def test_balanced_class_weights_fit(name: str) -> None:
+    algorithm = ALGORITHMS[name]
+    param, balanced = CLASS_WEIGHT_PARAMS[name]
+    X, y = load_task_data("binary")
+    X = prepare_features(algorithm, X)
+    params = algorithm.portfolio(task="binary", n_rows=X.shape[0], n_features=X.shape[1])[0] | {param: balanced}
+    # Fully grown trees reproduce their training rows whatever the weights, so score other rows.
+    X_train, y_train, X_new = X[:160], y[:160], X[160:]
+
+    unweighted_model = fit_without_warnings(
+        build_estimator(algorithm, "binary", {**params, param: None}), X_train, y_train
+    )
+    weighted_model = fit_without_warnings(build_estimator(algorithm, "binary", params), X_train, y_train)
+    unweighted = predictions(unweighted_model, X_new, "binary")
+    weighted = predictions(weighted_model, X_new, "binary")
+
+    assert weighted.shape == (X_new.shape[0], 2)
+    assert not np.array_equal(weighted, unweighted)
+
+
+# XGBoost 3 rejects class labels other than 0..K-1, so it cannot fit a training split that misses
+# a class. Stratified validation keeps every class in every split.
+@pytest.mark.parametrize("name", [name for name in ALGORITHMS if name != "xgboost"])
+def test_classes_index_probability_columns(name: str) -> None:
+    # A training split can miss a class, so the script places probabilities by model.classes_.
+    algorithm = ALGORITHMS[name]
+    X, y = load_task_data("multiclass")
+    X = prepare_features(algorithm, X)
+    train_rows = y != 1
+    params = algorithm.portfolio(task="multiclass", n_rows=int(train_rows.sum()), n_features=X.shape[1])[0]
+
+    estimator = fit_without_warnings(build_estimator(algorithm, "multiclass", params), X[train_rows], y[train_rows])
+    placed = np.zeros((X.shape[0], 3))
+    placed[:, estimator.classes_] = estimator.predict_proba(X)
+
+    assert estimator.classes_.dtype.kind == "i"
+    assert estimator.classes_.tolist() == [0, 2]
+    assert np.array_equal(placed[:, 1], np.zeros(X.shape[0]))
+    np.testing.assert_allclose(placed.sum(axis=1), 1.0)

@@ -142,8 +142,17 @@ def test_portfolio_trials_order_interleaves_learners() -> None:
     portfolio = portfolio_trials(algorithms, task="binary", n_rows=2000, n_features=8)
     names = [params[ALGORITHM_PARAM] for params in portfolio]
 
-    assert 6 <= len(names) <= 10
-    assert names[:5] == ["lightgbm", "linear", "xgboost", "extra_trees", "random_forest"]
+    assert 9 <= len(names) <= 16
+    assert names[:8] == [
+        "lightgbm",
+        "linear",
+        "xgboost",
+        "catboost",
+        "extra_trees",
+        "random_forest",
+        "hist_gradient_boosting",
+        "knn",
+    ]
     assert set(names) == set(ALGORITHMS)
 
 

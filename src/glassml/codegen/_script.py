@@ -63,7 +63,7 @@ def render_script(spec: TrialSpec) -> RenderedScript:
         *_datetime_parts(spec),
         _prepare_features(spec),
         _prepare_data(spec),
-        _data_transformation(groups, imports, spec),
+        _data_transformation(groups, imports, spec, algorithm),
         *_preprocessor(spec, algorithm, imports),
         _algorithm_config(spec, algorithm, imports),
         _pipeline(spec, algorithm),
@@ -340,7 +340,7 @@ def _prepare_data(spec: TrialSpec) -> str:
     return "\n".join(lines)
 
 
-def _data_transformation(groups: list[ColumnGroup], imports: Imports, spec: TrialSpec) -> str:
+def _data_transformation(groups: list[ColumnGroup], imports: Imports, spec: TrialSpec, algorithm: Algorithm) -> str:
     for group in groups:
         for line in group.imports:
             imports.add_line(line)
@@ -354,8 +354,12 @@ def _data_transformation(groups: list[ColumnGroup], imports: Imports, spec: Tria
     for group in groups:
         lines.append(f"            # {group.description}")
         lines.append(_group_entry(group))
-    sparse = "1.0" if spec.columns_for("text") else "0.0"
-    reason = "keep TF-IDF features sparse" if spec.columns_for("text") else "dense output"
+    if not spec.columns_for("text"):
+        sparse, reason = "0.0", "dense output"
+    elif algorithm.accepts_sparse:
+        sparse, reason = "1.0", "keep TF-IDF features sparse"
+    else:
+        sparse, reason = "0.0", f"dense output, because {algorithm.class_name(spec.target.task)} rejects sparse input"
     lines += [
         "        ],",
         '        remainder="drop",',
@@ -388,7 +392,10 @@ def _preprocessor(spec: TrialSpec, algorithm: Algorithm, imports: Imports) -> li
     if spec.columns_for("text"):
         scaler, why = "StandardScaler(with_mean=False)", "without centring, which would make text features dense"
     else:
-        scaler, why = "StandardScaler()", "to zero mean and unit variance, as linear models need"
+        scaler, why = (
+            "StandardScaler()",
+            "to zero mean and unit variance, so that penalties and distances treat features alike",
+        )
     return [
         f'''
 def generate_preprocessor_config() -> StandardScaler:
@@ -412,7 +419,15 @@ def _algorithm_config(spec: TrialSpec, algorithm: Algorithm, imports: Imports) -
         f'    """{algorithm.task_display_name(spec.target.task)} with the hyperparameters this trial chose."""'
     )
     lines.append(f"    return {class_name}(")
-    lines += [f"        {name}={source}," for name, source in arguments.items()]
+    stopping = spec.algorithm.early_stopping
+    for name, source in arguments.items():
+        if stopping is not None and name == stopping["param"]:
+            lines.append(
+                f"        # Early stopping chose {stopping['rounds']} rounds (from at most {stopping['max_rounds']}, "
+                f"patience {stopping['patience']})"
+            )
+            lines.append("        # on held-out rows; the search scored this fixed value.")
+        lines.append(f"        {name}={source},")
     lines.append("    )")
     return "\n".join(lines)
 

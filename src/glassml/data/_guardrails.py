@@ -83,8 +83,8 @@ USER_IGNORE_REASONS = frozenset({"ignored by the user", "purpose set by the user
 # The class weights of the search as defined in glassml.search: none in the portfolio trials, and
 # class_weight="balanced" as a choice in the later trials of the linear model only.
 CLASS_WEIGHT_NOTE = (
-    "The first (portfolio) trials use no class weights, and only the later trials of the linear model "
-    "try class_weight='balanced'."
+    "The first (portfolio) trials use no class weights; later trials try balanced class weights for "
+    "LightGBM, CatBoost, histogram gradient boosting, the forests and the linear model."
 )
 
 # Long lists of columns or classes in a detail show this many entries and then "and N more".

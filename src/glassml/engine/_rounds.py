@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +33,17 @@ def patience_for(max_rounds: int) -> int:
 def _fit_lightgbm(model: Any, X: Any, y: np.ndarray, weights: Any, X_valid: Any, y_valid: Any, patience: int) -> int:
     import lightgbm
 
-    model.fit(
-        X,
-        y,
-        sample_weight=weights,
-        eval_set=[(X_valid, y_valid)],
-        callbacks=[lightgbm.early_stopping(patience, first_metric_only=True, verbose=False)],
-    )
+    with warnings.catch_warnings():
+        # LightGBM 4.7 deprecates eval_set (LGBMDeprecationWarning, a FutureWarning) in favour of
+        # eval_X and eval_y, which older releases lack.
+        warnings.simplefilter("ignore", FutureWarning)
+        model.fit(
+            X,
+            y,
+            sample_weight=weights,
+            eval_set=[(X_valid, y_valid)],
+            callbacks=[lightgbm.early_stopping(patience, first_metric_only=True, verbose=False)],
+        )
     # best_iteration_ counts rounds from 1; it is 0 when no validation score was recorded.
     return int(model.best_iteration_) or int(model.n_estimators)
 
@@ -119,6 +124,11 @@ def choose_rounds(
     else:
         X_train, y_train, weights = X, y, sample_weights
         X_valid, y_valid, _ = validation
+    if spec.target.task != "regression":
+        # A class missing from the training rows cannot be scored on the held-out rows, and the
+        # classifiers reject such labels in an evaluation set.
+        seen = np.isin(y_valid, np.unique(y_train))
+        X_valid, y_valid = X_valid[seen], y_valid[seen]
 
     pipeline = module.build_model_pipeline()
     features = Pipeline(pipeline.steps[:-1])
