@@ -8,26 +8,18 @@ import os
 import sys
 import urllib.parse
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from glassml._console import ConsoleEvents
-from glassml.engine import (
-    TrainSettings,
-    TrialRun,
-    leaderboard,
-    parse_column_purposes,
-    parse_duration,
-    process_start_time,
-    train,
-    verify,
-)
 from glassml.errors import UserInputError
-from glassml.tracking import Tracker
+
+# The engine, MLflow and pandas are imported inside the commands: `glassml train` starts its worker
+# processes first, so that they start while the engine is being imported.
+if TYPE_CHECKING:
+    from glassml.engine import TrialRun
 
 app = typer.Typer(
     help="Glass-box AutoML: search models for a table and get the script that trains each one.",
@@ -84,37 +76,58 @@ def train_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Search models for DATA and record every trial with its code."""
-    settings = TrainSettings(
-        data_path=data,
-        target=target,
-        started_at=process_start_time(),
-        task=task,
-        metric=metric,
-        time_limit=parse_duration(time_limit),
-        max_trials=max_trials,
-        seed=seed,
-        allowed_models=_split(allowed_models),
-        blocked_models=_split(blocked_models),
-        validation=validation,
-        validation_data=validation_data,
-        test_data=test_data,
-        weight_column=weight_column,
-        ignore_columns=_split(ignore_columns) or [],
-        column_purposes=parse_column_purposes(column_purpose or []),
-        positive_label=positive_label,
-        experiment=experiment,
-        tracking_uri=tracking_uri,
-        n_workers=workers,
-        early_stopping=early_stopping,
-        portfolio_path=portfolio,
-    )
+    from glassml.engine._budget import process_start_time
+    from glassml.engine._workers import start_worker_pool
+
+    started_at = process_start_time()
+    pool = start_worker_pool(workers) if workers >= 1 else None
+    try:
+        from glassml._console import ConsoleEvents
+        from glassml.engine import TrainSettings, parse_column_purposes, parse_duration, train
+
+        settings = TrainSettings(
+            data_path=data,
+            target=target,
+            started_at=started_at,
+            task=task,
+            metric=metric,
+            time_limit=parse_duration(time_limit),
+            max_trials=max_trials,
+            seed=seed,
+            allowed_models=_split(allowed_models),
+            blocked_models=_split(blocked_models),
+            validation=validation,
+            validation_data=validation_data,
+            test_data=test_data,
+            weight_column=weight_column,
+            ignore_columns=_split(ignore_columns) or [],
+            column_purposes=parse_column_purposes(column_purpose or []),
+            positive_label=positive_label,
+            experiment=experiment,
+            tracking_uri=tracking_uri,
+            n_workers=workers,
+            early_stopping=early_stopping,
+            portfolio_path=portfolio,
+        )
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(kill=True)
+        raise
+
     events = ConsoleEvents(console, settings.time_limit)
     try:
         with events:
-            result = train(settings, events)
+            result = train(settings, events, pool)  # train shuts the pool down when it ends
     except KeyboardInterrupt:
         errors.print("stopped: the finished trials, their code and the leaderboard are kept")
         raise typer.Exit(130) from None
+    _print_summary(events, result, tracking_uri)
+
+
+def _print_summary(events: Any, result: Any, tracking_uri: str | None) -> None:
+    from glassml.engine import leaderboard
+    from glassml.tracking import Tracker
+
     tracker = Tracker(tracking_uri)
     code_location = None
     if result.best is not None:
@@ -132,6 +145,9 @@ def leaderboard_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Show the trials of a train run ranked by the primary metric."""
+    from glassml.engine import leaderboard
+    from glassml.tracking import Tracker
+
     if format not in ("table", "json"):
         raise UserInputError(f"--format {format!r} is not supported; use table or json")
     tracker = Tracker(tracking_uri)
@@ -148,6 +164,8 @@ def leaderboard_command(
 @app.command("experiments")
 def experiments_command(tracking_uri: TrackingOption = None) -> None:
     """List the experiments in the store and their runs."""
+    from glassml.tracking import Tracker
+
     tracker = Tracker(tracking_uri)
     table = Table("experiment", "id", "train runs", "runs", "last run", title=f"Experiments at {tracker.tracking_uri}")
     for experiment in tracker.list_experiments():
@@ -171,7 +189,7 @@ def code_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Write a trial's script.py, script_run_notebook.ipynb and requirements.txt to a folder."""
-    run = _trial_run(Tracker(tracking_uri), run_id)
+    run = _trial_run(tracking_uri, run_id)
     folder = run.write_code(out)
     console.print(f"wrote the code of run {run.run_id} to {folder}/")
     validation = run.spec.validation.validation_path
@@ -191,7 +209,9 @@ def verify_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Run a trial's script in a clean process and check it reproduces the run."""
-    run = _trial_run(Tracker(tracking_uri), run_id)
+    from glassml.engine import verify
+
+    run = _trial_run(tracking_uri, run_id)
     report = verify(run, script=script, data=data)
     for check in report.checks:
         mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
@@ -212,9 +232,11 @@ def predict_command(
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Predict with a run's model, through its script's predict()."""
+    import pandas as pd
+
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UserInputError(f"--out {str(out)!r} must end in .csv or .parquet")
-    run = _trial_run(Tracker(tracking_uri), run_id)
+    run = _trial_run(tracking_uri, run_id)
     table = run.read_table(data)
     predictions = run.predict(table)
     output = pd.concat([table.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
@@ -228,7 +250,11 @@ def predict_command(
         console.print(json.dumps(scores))
 
 
-def _trial_run(tracker: Tracker, run_id: str) -> TrialRun:
+def _trial_run(tracking_uri: str | None, run_id: str) -> TrialRun:
+    from glassml.engine import TrialRun
+    from glassml.tracking import Tracker
+
+    tracker = Tracker(tracking_uri)
     run = tracker.get_run(run_id)
     if run.data.tags.get("glassml.kind") == "train":
         best = run.data.tags.get("glassml.best_run_id")

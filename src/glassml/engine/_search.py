@@ -31,6 +31,7 @@ from glassml.engine._events import Events
 from glassml.engine._rounds import supports_early_stopping
 from glassml.engine._runs import CODE_FOLDER
 from glassml.engine._settings import TrainSettings
+from glassml.engine._workers import start_worker_pool
 from glassml.execution import JobResult, WorkerPool
 from glassml.metrics import METRICS
 from glassml.search import Algorithm, portfolio_trials, suggest_config
@@ -52,17 +53,6 @@ MIN_TRIAL_CAP_SECONDS = 10.0
 # After this many configurations in a row were estimated too slow for the time left, the search
 # stops asking until a running trial ends.
 MAX_SKIPPED_IN_A_ROW = 20
-# Modules each worker imports while the parent reads and profiles the data.
-WORKER_PRELOAD = (
-    "glassml.engine._jobs",
-    "glassml.engine._rounds",
-    "glassml.codegen._script",
-    "pandas",
-    "sklearn.ensemble",
-    "sklearn.linear_model",
-    "lightgbm",
-    "xgboost",
-)
 
 
 @dataclass
@@ -110,13 +100,11 @@ class Search:
         # Configurations not started because their estimated cost exceeded the time available.
         self.skipped_configs = 0
 
-    def start_workers(self) -> None:
-        self._pool = WorkerPool(
-            n_workers=self.settings.n_workers,
-            n_threads=self.settings.n_threads,
-            memory_limit_mb=self.settings.memory_limit_mb,
-            preload=WORKER_PRELOAD,
-        )
+    def start_workers(self, pool: WorkerPool | None = None) -> None:
+        """Start the worker processes, or take over `pool`, started with the same settings."""
+        if pool is None:
+            pool = start_worker_pool(self.settings.n_workers, self.settings.n_threads, self.settings.memory_limit_mb)
+        self._pool = pool
 
     def stop_workers(self) -> None:
         if self._pool is not None:

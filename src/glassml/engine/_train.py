@@ -29,6 +29,7 @@ from glassml.engine._search import Search, TrialRecord
 from glassml.engine._settings import TrainSettings
 from glassml.engine._validation import plan_validation
 from glassml.errors import UserInputError
+from glassml.execution import WorkerPool
 from glassml.metrics import resolve_metric
 from glassml.search import resolve_algorithms
 from glassml.spec import ColumnProfile, DataFingerprint, ReadOptions, TargetSpec, ValidationSpec
@@ -176,18 +177,28 @@ def _check_same_layout(option: str, path: Path, read: ReadOptions) -> None:
         )
 
 
-def train(settings: TrainSettings, events: Events | None = None) -> TrainResult:
-    """Run the whole search within the settings' time limit and return the result."""
+def train(settings: TrainSettings, events: Events | None = None, pool: WorkerPool | None = None) -> TrainResult:
+    """Run the whole search within the settings' time limit and return the result.
+
+    `pool`, when given, is a worker pool started with the settings' worker count, thread count and
+    memory limit (see `start_worker_pool`); the run takes it over and shuts it down.
+    """
     events = events or Events()
     budget = Budget(settings.started_at, settings.time_limit)
     search = Search(settings, budget, events)
-    search.start_workers()
+    search.start_workers(pool)
     # Opening the store (importing MLflow, creating tables) takes seconds; it overlaps with planning.
     opening = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     tracker_future = opening.submit(_open_tracker, settings.tracking_uri, settings.experiment)
     try:
         plan = plan_data(settings, events)
-        algorithms = resolve_algorithms(settings.allowed_models, settings.blocked_models, plan.target.task)
+        algorithms = resolve_algorithms(
+            settings.allowed_models,
+            settings.blocked_models,
+            plan.target.task,
+            n_rows=plan.n_rows,
+            sample_weights=settings.weight_column is not None,
+        )
         tracker = tracker_future.result()
         parent_run_id = tracker.start_run(
             settings.experiment, run_name=f"train {settings.data_path.name}", tags={"glassml.kind": "train"}
