@@ -45,8 +45,11 @@ comma := ,
 bench-venvs:
 	bash bench/compare/setup_venvs.sh $(subst $(comma), ,$(BENCH_FRAMEWORKS))
 
+# glassml runs with the portfolio learned without the task it is scored on (bench/portfolio/loto).
+BENCH_GLASSML_ARGS ?= --portfolio $(CURDIR)/bench/portfolio/loto/{task}.json
+
 bench: setup bench-venvs
-	$(VENV_PYTHON) bench/compare/driver.py --budget $(BENCH_BUDGET) --frameworks $(BENCH_FRAMEWORKS) \
+	GLASSML_BENCH_ARGS='$(BENCH_GLASSML_ARGS)' $(VENV_PYTHON) bench/compare/driver.py --budget $(BENCH_BUDGET) --frameworks $(BENCH_FRAMEWORKS) \
 		--seeds $(BENCH_SEEDS) --results $(BENCH_RESULTS) $(if $(BENCH_TASKS),--tasks $(BENCH_TASKS)) $(BENCH_ARGS)
 	$(VENV_PYTHON) bench/compare/summarize.py --results $(BENCH_RESULTS) --budget $(BENCH_BUDGET) --out docs/benchmarks.md
 

@@ -447,8 +447,11 @@ class Page:
             f"- Versions: {'; '.join(versions)}.",
             f"- Runs one at a time; each framework gets {', '.join(map(str, threads))} threads "
             "(glassml runs its default number of worker processes, 2).",
-            "- glassml: `glassml train TRAIN --target T --time-limit BUDGET --seed S --task KIND --metric METRIC`, "
-            "then `glassml predict` with the leaderboard's first run.",
+            "- glassml: `glassml train TRAIN --target T --time-limit BUDGET --seed S --task KIND --metric METRIC "
+            "--portfolio bench/portfolio/loto/TASK.json`, then `glassml predict` with the leaderboard's first run. "
+            "The portfolio file is the one `make bench` passes by default: learned by `bench/portfolio/learn.py` "
+            "on the other tasks only, so no configuration glassml tries first was learned on the task it is scored "
+            "on.",
             "- FLAML: `AutoML.fit(task, metric, time_budget=BUDGET, n_jobs=THREADS, seed)`, other settings at their "
             "defaults (so `retrain_full=True`: the final refit can run past the budget).",
             "- AutoGluon: `TabularPredictor(problem_type, eval_metric).fit(time_limit=BUDGET, "
