@@ -150,3 +150,22 @@ def test_automl_fit_csv_path(folder: Path) -> None:
 
     assert set(predictions) <= {"Yes", "No"}
     assert automl.best_run.spec.data.path == str(data.resolve())
+
+
+def test_automl_validation_and_test_data(folder: Path) -> None:
+    file, target = TABLES["diabetes"]
+    table = pd.read_parquet(DATASETS / file)
+    train, validation, test = table.iloc[:250], table.iloc[250:350], table.iloc[350:]
+
+    automl = AutoML(time_limit=30, max_trials=1, allowed_models=["linear"], experiment="holdout-files").fit(
+        train, target, validation_data=validation, test_data=test
+    )
+
+    assert automl.best_run.spec.validation.kind == "validation_data"
+    assert automl.test_scores is not None
+    assert set(automl.test_scores) >= {"rmse", "r2"}
+    assert "algorithm='linear'" in repr(automl.best_run)
+
+
+def test_automl_test_scores_absent(automl: AutoML) -> None:
+    assert automl.test_scores is None

@@ -97,8 +97,8 @@ class AutoML:
 
         A DataFrame is saved as a Parquet snapshot under ./glassml-runs/snapshots, which the
         generated scripts read. `validation_data` scores the candidates in place of
-        cross-validation or a holdout; `test_data` scores the refitted best model once, and its
-        scores are stored as ``test_*`` metrics on the best trial's run. Both take the same forms
+        cross-validation or a holdout. `test_data` scores the refitted best model once. Its scores
+        are in `test_scores` and are stored as ``test_*`` metrics on the best trial's run. Both take the same forms
         as `data` and must have its columns.
         """
         started = time.time()
@@ -143,6 +143,12 @@ class AutoML:
             {key: value for key, value in entry.items() if key != "metrics"} | entry["metrics"] for entry in entries
         ]
         return pd.DataFrame(rows)
+
+    @property
+    def test_scores(self) -> dict[str, float] | None:
+        """Scores of the refitted best model on `test_data`, or None when `fit` got no test data."""
+        self._check_fitted()
+        return self.result_.test_metrics
 
     @property
     def best_run(self) -> TrialRun:

@@ -247,7 +247,8 @@ def predict_command(
     console.print(f"wrote {len(output)} predictions of run {run.run_id} to {out}")
     if run.spec.target.column in table.columns:
         scores = run.score(table)
-        console.print(json.dumps(scores))
+        console.print("scores on these rows, which include the target column:")
+        print(json.dumps(scores))  # plain print: a console would wrap the JSON at the terminal width
 
 
 def _trial_run(tracking_uri: str | None, run_id: str) -> TrialRun:

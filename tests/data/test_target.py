@@ -16,7 +16,7 @@ def test_infer_target_text_binary() -> None:
     assert target.class_labels == ["no", "yes"]
     assert target.dtype == "object"
     assert target.n_missing == 2
-    assert target.task_reason == "text target: binary classification; pass --task regression to override"
+    assert target.task_reason == "text target: binary classification"
 
 
 def test_infer_target_boolean() -> None:

@@ -11,8 +11,8 @@ import pytest
 from glassml.engine import Events, TrainSettings
 from glassml.engine._budget import Budget
 from glassml.engine._cost import CostModel, trial_size
-from glassml.engine._search import MAX_SKIPPED_IN_A_ROW, Search, _create_study
-from glassml.search import ALGORITHMS
+from glassml.engine._search import MAX_SKIPPED_IN_A_ROW, Search, _config_key, _create_study
+from glassml.search import ALGORITHMS, portfolio_trials
 
 
 def test_trial_size_rounds_or_trees() -> None:
@@ -68,3 +68,20 @@ def test_search_starts_configs_that_fit() -> None:
     assert asked is not None
     assert asked[1].name == "lightgbm"
     assert search.skipped_configs == 0
+
+
+def test_search_repeated_config_not_run() -> None:
+    search = _search_with_costs(seconds_per_round=1e-4, time_limit=60.0)
+    [params] = portfolio_trials([ALGORITHMS["lightgbm"]], task="binary", n_rows=1000, n_features=5)[:1]
+    search._study.enqueue_trial(params)
+    search._study.enqueue_trial(params)
+    first = search._ask()
+    assert first is not None
+    search._config_losses[_config_key(first[1])] = 0.25
+
+    second = search._ask()
+
+    assert second is not None
+    assert second[1] != first[1]
+    assert search.repeated_configs == 1
+    assert search._study.trials[1].value == 0.25

@@ -100,3 +100,13 @@ def test_shipped_portfolio_fits_every_task() -> None:
     for task in ("binary", "multiclass", "regression"):
         fitted = fit_portfolio(configs, list(ALGORITHMS.values()), task=task, n_rows=2000, n_features=12)
         assert fitted, f"no learned configuration applies to {task}"
+
+
+def test_fit_portfolio_warns_unknown_learner(caplog: pytest.LogCaptureFixture) -> None:
+    configs = [{"algorithm": "nosuch", "params": {}}]
+
+    with caplog.at_level("WARNING", logger="glassml.search._learned"):
+        fitted = fit_portfolio(configs, [ALGORITHMS["lightgbm"]], task="binary", n_rows=1000, n_features=5)
+
+    assert fitted == []
+    assert "unknown algorithm 'nosuch'" in caplog.text

@@ -125,8 +125,9 @@ def _choose_task(
         return "classification", "{task}, as requested"
 
     if not numeric:
-        kind = "boolean" if pd.api.types.is_bool_dtype(values.dtype) else "text"
-        return "classification", f"{kind} target: {{task}}; pass --task regression to override"
+        if pd.api.types.is_bool_dtype(values.dtype):
+            return "classification", "boolean target: {task}; pass --task regression to override"
+        return "classification", "text target: {task}"
     if integral and n_distinct <= MAX_INTEGER_CLASSES:
         return "classification", (
             f"integer target with {n_distinct} distinct values (at most {MAX_INTEGER_CLASSES}): {{task}}; "

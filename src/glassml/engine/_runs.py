@@ -45,6 +45,11 @@ class TrialRun:
                 "`glassml leaderboard` lists the trial runs and their ids"
             )
 
+    def __repr__(self) -> str:
+        trial = self.run.data.tags.get("glassml.trial", "?")
+        algorithm = self.run.data.tags.get("glassml.algorithm", "?")
+        return f"TrialRun(run_id={self.run_id!r}, trial={trial}, algorithm={algorithm!r})"
+
     @cached_property
     def spec(self) -> TrialSpec:
         return TrialSpec.from_dict(json.loads(self.tracker.read_text(self.run_id, "spec.json")))

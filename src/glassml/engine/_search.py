@@ -75,6 +75,8 @@ class TrialRecord:
     rounds_param: str | None = None
     # The configuration's size at launch (rounds or trees), which its cost is taken proportional to.
     size: float = 1.0
+    # The learner and hyperparameters at launch, before early stopping changes the rounds.
+    config_key: str = ""
 
     @property
     def algorithm(self) -> str:
@@ -99,6 +101,10 @@ class Search:
         self.costs = CostModel()
         # Configurations not started because their estimated cost exceeded the time available.
         self.skipped_configs = 0
+        # Configurations not started because an earlier trial had the same learner and hyperparameters.
+        self.repeated_configs = 0
+        self._config_losses: dict[str, float] = {}
+        self._running_configs: set[str] = set()
 
     def start_workers(self, pool: WorkerPool | None = None) -> None:
         """Start the worker processes, or take over `pool`, started with the same settings."""
@@ -206,6 +212,17 @@ class Search:
             config = suggest_config(
                 trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
             )
+            key = _config_key(config)
+            if key in self._config_losses or key in self._running_configs:
+                # A configuration already scored gets its score again without running; one still
+                # running is left to that trial.
+                self.repeated_configs += 1
+                loss = self._config_losses.get(key)
+                if loss is None:
+                    self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                else:
+                    self._study.tell(trial, loss)
+                continue
             estimate = self.costs.predict(config.name, trial_size(config.params))
             if estimate is None or estimate <= self._trial_time_available():
                 return trial, config
@@ -259,6 +276,8 @@ class Search:
         record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
         record.rounds_param = self._rounds_param(config.name)
         record.size = trial_size(config.params)
+        record.config_key = _config_key(config)
+        self._running_configs.add(record.config_key)
         record_started = time.perf_counter()
         self._log_params(record)
         self._record_code(record, rendered.modules)
@@ -340,6 +359,7 @@ class Search:
 
     def _finish(self, result: JobResult) -> None:
         record = self._running.pop(result.job_id)
+        self._running_configs.discard(record.config_key)
         record.seconds = time.time() - record.started
         if result.status in ("ok", "timeout"):
             self.costs.observe(record.algorithm, record.size, record.seconds)
@@ -355,6 +375,7 @@ class Search:
             record.metrics, record.fit_seconds = metrics, result.value["fit_seconds"]
             record.loss = metric.loss(primary)
             record.status = "finished"
+            self._config_losses[record.config_key] = record.loss
             self._study.tell(record.optuna_trial, record.loss)
             self._tracker.log_metrics(record.run_id, {**metrics, "fit_seconds": record.fit_seconds})
             self._tracker.log_json(record.run_id, metrics, "metrics.json")
@@ -396,6 +417,10 @@ def _create_study(seed: int) -> optuna.Study:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
     return optuna.create_study(direction="minimize", sampler=sampler)
+
+
+def _config_key(config: AlgorithmSpec) -> str:
+    return json.dumps({"algorithm": config.name, "params": config.params}, sort_keys=True, default=str)
 
 
 def _fits_per_trial(spec: TrialSpec) -> float:

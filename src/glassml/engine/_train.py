@@ -314,6 +314,7 @@ def _overhead(search: Search) -> dict[str, float]:
         "render_ms_per_trial": 1000 * search.render_seconds / count,
         "record_ms_per_trial": 1000 * search.record_seconds / count,
         "skipped_configs": float(search.skipped_configs),
+        "repeated_configs": float(search.repeated_configs),
     }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import optuna
 
 from glassml.errors import UserInputError
-from glassml.search._algorithms import Algorithm, check_task
+from glassml.search._algorithms import ALGORITHMS, Algorithm, check_task
 from glassml.search._space import trial_params
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,13 @@ def fit_portfolio(
     by_name = {algorithm.name: algorithm for algorithm in algorithms}
     fitted: list[dict[str, Any]] = []
     for config in configs:
+        if config["algorithm"] not in ALGORITHMS:
+            logger.warning(
+                "portfolio configuration left out: unknown algorithm %r; valid names are %s",
+                config["algorithm"],
+                ", ".join(ALGORITHMS),
+            )
+            continue
         algorithm = by_name.get(config["algorithm"])
         if algorithm is None or task not in config.get("tasks", [task]):
             continue
