@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,8 @@ class TrialRecord:
     size: float = 1.0
     # The learner and hyperparameters at launch, before early stopping changes the rounds.
     config_key: str = ""
+    # Top-level modules the script imports, for requirements.txt.
+    modules: set[str] = field(default_factory=set)
 
     @property
     def algorithm(self) -> str:
@@ -277,6 +279,7 @@ class Search:
         record.rounds_param = self._rounds_param(config.name)
         record.size = trial_size(config.params)
         record.config_key = _config_key(config)
+        record.modules = rendered.modules
         self._running_configs.add(record.config_key)
         record_started = time.perf_counter()
         self._log_params(record)
@@ -317,8 +320,8 @@ class Search:
         """Replace the trial's spec and code by the ones rendered after early stopping chose the rounds."""
         record.spec = TrialSpec.from_dict(value["spec"])
         record.source = value["source"]
-        rendered_modules = render_script(record.spec).modules
-        self._record_code(record, rendered_modules)
+        # Only the round count changed, so the script imports the same modules as at launch.
+        self._record_code(record, record.modules)
         rounds = record.spec.algorithm.early_stopping or {}
         if record.rounds_param is not None and "rounds" in rounds:
             self._tracker.log_params(record.run_id, {record.rounds_param: rounds["rounds"]})

@@ -181,7 +181,7 @@ def train(settings: TrainSettings, events: Events | None = None, pool: WorkerPoo
     """Run the whole search within the settings' time limit and return the result.
 
     `pool`, when given, is a worker pool started with the settings' worker count, thread count and
-    memory limit (see `start_worker_pool`); the run takes it over and shuts it down.
+    memory limit (see `start_worker_pool`). The run takes it over and shuts it down.
     """
     events = events or Events()
     budget = Budget(settings.started_at, settings.time_limit)
