@@ -45,9 +45,11 @@ def _split(values: str | None) -> list[str] | None:
 def train_command(
     data: Annotated[Path, typer.Argument(help="training table: CSV (any delimiter) or Parquet")],
     target: Annotated[str, typer.Option("--target", "-t", help="name of the column to predict")],
-    task: Annotated[str, typer.Option(help="auto, classification, binary, multiclass or regression")] = "auto",
+    task: Annotated[
+        str, typer.Option(help="auto, classification, binary, multiclass, regression or forecasting")
+    ] = "auto",
     metric: Annotated[
-        str | None, typer.Option(help="primary metric, e.g. roc_auc, log_loss, accuracy, rmse, r2")
+        str | None, typer.Option(help="primary metric, e.g. roc_auc, log_loss, accuracy, rmse, r2, mase, smape")
     ] = None,
     time_limit: Annotated[str, typer.Option(help="time for the whole run: 90, 90s, 10m, 1h")] = "60s",
     max_trials: Annotated[int | None, typer.Option(help="stop after this many trials")] = None,
@@ -73,6 +75,30 @@ def train_command(
     portfolio: Annotated[
         Path | None, typer.Option(help="JSON file of configurations to try first, in place of the built-in portfolio")
     ] = None,
+    time_column: Annotated[str | None, typer.Option(help="forecasting: the column of timestamps")] = None,
+    series_id: Annotated[
+        str | None, typer.Option(help="forecasting: comma-separated columns that identify a series")
+    ] = None,
+    horizon: Annotated[int | None, typer.Option(help="forecasting: how many steps to forecast")] = None,
+    freq: Annotated[
+        str | None, typer.Option(help="forecasting: pandas frequency such as D, W-MON, MS (default: inferred)")
+    ] = None,
+    aggregate: Annotated[
+        str | None, typer.Option(help="forecasting: combine rows at the same step: sum, mean, median, min, max...")
+    ] = None,
+    known_covariates: Annotated[
+        str | None, typer.Option(help="forecasting: comma-separated numeric columns known in advance")
+    ] = None,
+    static_features: Annotated[
+        str | None, typer.Option(help="forecasting: comma-separated columns constant within each series")
+    ] = None,
+    n_windows: Annotated[int | None, typer.Option(help="forecasting: backtest windows (default: up to 3)")] = None,
+    step_size: Annotated[
+        int | None, typer.Option(help="forecasting: steps between backtest windows (default: the horizon)")
+    ] = None,
+    level: Annotated[
+        str, typer.Option(help="forecasting: comma-separated prediction interval levels in percent")
+    ] = "80,95",
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Search models for DATA and record every trial with its code."""
@@ -80,10 +106,31 @@ def train_command(
     from glassml.engine._workers import start_worker_pool
 
     started_at = process_start_time()
-    pool = start_worker_pool(workers) if workers >= 1 else None
+    forecasting = task == "forecasting"
+    pool = start_worker_pool(workers, forecasting=forecasting) if workers >= 1 else None
     try:
         from glassml._console import ConsoleEvents
         from glassml.engine import TrainSettings, parse_column_purposes, parse_duration, train
+        from glassml.forecasting._options import ForecastOptions
+
+        forecast = None
+        if forecasting:
+            if time_column is None or horizon is None:
+                raise UserInputError("--task forecasting needs --time-column (the timestamps) and --horizon (steps)")
+            forecast = ForecastOptions(
+                time_column=time_column,
+                horizon=horizon,
+                series_id=_split(series_id) or [],
+                freq=freq,
+                aggregate=aggregate,
+                known_covariates=_split(known_covariates) or [],
+                static_features=_split(static_features) or [],
+                n_windows=n_windows,
+                step_size=step_size,
+                levels=_levels([level]),
+            )
+        elif time_column is not None or horizon is not None or series_id is not None:
+            raise UserInputError("--time-column, --horizon and --series-id need --task forecasting")
 
         settings = TrainSettings(
             data_path=data,
@@ -108,6 +155,7 @@ def train_command(
             n_workers=workers,
             early_stopping=early_stopping,
             portfolio_path=portfolio,
+            forecast=forecast,
         )
     except BaseException:
         if pool is not None:
@@ -237,6 +285,8 @@ def predict_command(
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UserInputError(f"--out {str(out)!r} must end in .csv or .parquet")
     run = _trial_run(tracking_uri, run_id)
+    if run.spec.target.task == "forecasting":
+        raise UserInputError(f"run {run.run_id} is a forecaster; use `glassml forecast {run.run_id} --out FILE`")
     table = run.read_table(data)
     predictions = run.predict(table)
     output = pd.concat([table.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
@@ -249,6 +299,50 @@ def predict_command(
         scores = run.score(table)
         console.print("scores on these rows, which include the target column:")
         print(json.dumps(scores))  # plain print: a console would wrap the JSON at the terminal width
+
+
+@app.command("forecast", context_settings={"allow_extra_args": True})
+def forecast_command(
+    context: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="forecasting trial run id, or a train run id for its best trial")],
+    out: Annotated[Path, typer.Option("--out", help="output file; .csv or .parquet")] = Path("forecast.parquet"),
+    data: Annotated[
+        Path | None, typer.Option(help="recent history to forecast from, laid out like the training table")
+    ] = None,
+    future: Annotated[Path | None, typer.Option(help="known covariates of the forecast steps")] = None,
+    level: Annotated[
+        str | None, typer.Option(help="prediction interval levels in percent: --level 80 95 (default: the run's)")
+    ] = None,
+    tracking_uri: TrackingOption = None,
+) -> None:
+    """Forecast the next steps of every series with a forecasting run's model, through its script."""
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise UserInputError(f"--out {str(out)!r} must end in .csv or .parquet")
+    if context.args and level is None:
+        raise UserInputError(f"unexpected arguments {' '.join(context.args)!r}; see `glassml forecast --help`")
+    levels = _levels([level, *context.args]) if level is not None else None
+    run = _trial_run(tracking_uri, run_id)
+    history = run.read_table(data) if data is not None else None
+    future_table = run.read_table(future) if future is not None else None
+    forecast = run.forecast(history, future_table, levels)
+    if out.suffix.lower() == ".csv":
+        forecast.to_csv(out, index=False)
+    else:
+        forecast.to_parquet(out, index=False)
+    console.print(f"wrote {len(forecast)} forecast rows of run {run.run_id} to {out}")
+
+
+def _levels(values: list[str]) -> list[int]:
+    levels = []
+    for value in values:
+        for part in str(value).split(","):
+            if not part.strip():
+                continue
+            try:
+                levels.append(int(part))
+            except ValueError:
+                raise UserInputError(f"--level {part!r} is not a whole percentage such as 80 or 95") from None
+    return levels
 
 
 def _trial_run(tracking_uri: str | None, run_id: str) -> TrialRun:

@@ -68,3 +68,7 @@ class DuplicateRowsWarning(GuardrailWarning):
 
 class TargetLeakageWarning(GuardrailWarning):
     """A single feature column predicts the target almost perfectly, which often means it leaks the target."""
+
+
+class TimeSeriesWarning(GuardrailWarning):
+    """Series were changed to fit the time grid (steps aligned, gaps filled, duplicates combined) or are short."""

@@ -66,13 +66,19 @@ METRICS: dict[str, Metric] = {
         Metric(
             "f1_macro", "metrics.f1_score", True, {"multiclass": ("y", "predicted", 'average="macro"', "labels=codes")}
         ),
-        Metric("rmse", "metrics.root_mean_squared_error", False, {"regression": ("y", "predictions")}),
+        Metric(
+            "rmse", "metrics.root_mean_squared_error", False, {"regression": ("y", "predictions"), "forecasting": ()}
+        ),
         Metric("mae", "metrics.mean_absolute_error", False, {"regression": ("y", "predictions")}),
         Metric("r2", "metrics.r2_score", True, {"regression": ("y", "predictions")}),
+        # Forecasting metrics are computed per series by the forecasting script's own calculate_metrics.
+        Metric("mase", "", False, {"forecasting": ()}),
+        Metric("smape", "", False, {"forecasting": ()}),
+        Metric("wape", "", False, {"forecasting": ()}),
     )
 }
 
-DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse", "forecasting": "mase"}
 
 
 def task_metrics(task: str) -> list[str]:

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "forecasting"]
 Purpose = Literal["numeric", "categorical", "high_cardinality", "datetime", "text", "boolean", "ignore"]
 Label = bool | int | float | str
 
@@ -79,7 +79,7 @@ class TargetSpec:
 class ValidationSpec:
     """How a candidate is scored: a holdout split, k-fold cross-validation or a validation file."""
 
-    kind: Literal["holdout", "cv", "validation_data"]
+    kind: Literal["holdout", "cv", "validation_data", "backtest"]
     reason: str
     n_folds: int | None = None
     test_size: float | None = None
@@ -143,3 +143,66 @@ class TrialSpec:
         values["validation"] = ValidationSpec(**data["validation"])
         values["algorithm"] = AlgorithmSpec(**data["algorithm"])
         return cls(**values)
+
+
+@dataclass
+class SeriesSpec:
+    """How a forecasting table becomes series: columns, time grid, horizon and backtest windows.
+
+    Series shorter than `min_train_length` steps are not modelled: they are forecast by the mean of
+    their values. `n_windows` backtest windows of `horizon` steps end `step_size` steps apart.
+    """
+
+    time_column: str
+    series_id: list[str]
+    freq: str
+    horizon: int
+    season_length: int
+    min_train_length: int
+    n_windows: int
+    step_size: int
+    levels: list[int] = field(default_factory=lambda: [80, 95])
+    aggregate: str | None = None
+    known_covariates: list[str] = field(default_factory=list)
+    static_features: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ForecastSpec:
+    """Everything needed to render and run one forecaster: the series, the forecaster and its backtest."""
+
+    experiment: str
+    run_id: str
+    trial_number: int
+    target: TargetSpec
+    read: ReadOptions
+    data: DataFingerprint
+    series: SeriesSpec
+    validation: ValidationSpec
+    algorithm: AlgorithmSpec
+    metric: str
+    seed: int = 0
+    n_threads: int = 1
+    glassml_version: str = ""
+    python_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ForecastSpec:
+        values = dict(data)
+        values["target"] = TargetSpec(**data["target"])
+        values["read"] = ReadOptions(**data["read"])
+        values["data"] = DataFingerprint(**data["data"])
+        values["series"] = SeriesSpec(**data["series"])
+        values["validation"] = ValidationSpec(**data["validation"])
+        values["algorithm"] = AlgorithmSpec(**data["algorithm"])
+        return cls(**values)
+
+
+def spec_from_dict(data: dict[str, Any]) -> TrialSpec | ForecastSpec:
+    """Return the spec that `to_dict` wrote: a forecasting spec when it has series, else a table spec."""
+    if "series" in data:
+        return ForecastSpec.from_dict(data)
+    return TrialSpec.from_dict(data)

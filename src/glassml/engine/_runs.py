@@ -21,7 +21,7 @@ from glassml.data import detect_read_options, layout_differences, load_table
 from glassml.engine._jobs import load_script, score_model
 from glassml.engine._leaderboard import rank_entries
 from glassml.errors import UserInputError
-from glassml.spec import TrialSpec
+from glassml.spec import ForecastSpec, TrialSpec, spec_from_dict
 from glassml.tracking import Tracker
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ class TrialRun:
         return f"TrialRun(run_id={self.run_id!r}, trial={trial}, algorithm={algorithm!r})"
 
     @cached_property
-    def spec(self) -> TrialSpec:
-        return TrialSpec.from_dict(json.loads(self.tracker.read_text(self.run_id, "spec.json")))
+    def spec(self) -> TrialSpec | ForecastSpec:
+        return spec_from_dict(json.loads(self.tracker.read_text(self.run_id, "spec.json")))
 
     @cached_property
     def code(self) -> str:
@@ -124,6 +124,23 @@ class TrialRun:
             return self.module.predict(model, table)
         except (ValueError, KeyError) as error:
             raise UserInputError(f"cannot predict with run {self.run_id}: {error}") from error
+
+    def forecast(
+        self, history: pd.DataFrame | None = None, future: pd.DataFrame | None = None, levels: list[int] | None = None
+    ) -> pd.DataFrame:
+        """Forecast every series with the run's model through the script's own `predict`.
+
+        `history` replaces the training history as the past to forecast from; `future` holds the known
+        covariates of the forecast steps; `levels` defaults to the run's prediction interval levels.
+        """
+        if self.spec.target.task != "forecasting":
+            raise UserInputError(f"run {self.run_id} is not a forecaster; use `glassml predict` for its rows")
+        model = self.load_model()
+        levels = self.module.LEVELS if levels is None else levels
+        try:
+            return self.module.predict(model, history, future, levels=levels)
+        except (ValueError, KeyError) as error:
+            raise UserInputError(f"cannot forecast with run {self.run_id}: {error}") from error
 
     def score(self, table: pd.DataFrame) -> dict[str, float]:
         """Score the model on rows that carry the target, with the script's metrics."""

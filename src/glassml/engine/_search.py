@@ -86,7 +86,14 @@ class TrialRecord:
 
 
 class Search:
-    """Runs trials in worker processes until the time limit or the trial limit is reached."""
+    """Runs trials in worker processes until the time limit or the trial limit is reached.
+
+    Subclasses search other kinds of models through the hooks `_suggest`, `_make_spec`, `_render`,
+    `_display_name`, `_notebook` and `_fits_per_trial`, and the job functions they name.
+    """
+
+    evaluate_job = "glassml.engine._jobs:evaluate"
+    refit_job = "glassml.engine._jobs:refit"
 
     def __init__(self, settings: TrainSettings, budget: Budget, events: Events) -> None:
         self.settings = settings
@@ -168,7 +175,7 @@ class Search:
         if self.pool.ready_idle_workers == 0:
             return self._refit_here(best, payload)
 
-        self.pool.submit(-1, "glassml.engine._jobs:refit", payload, timeout=timeout)
+        self.pool.submit(-1, self.refit_job, payload, timeout=timeout)
         results: list[JobResult] = []
         while not results:
             results = self.pool.wait(timeout=1.0)
@@ -180,10 +187,11 @@ class Search:
         return dict(result.value)
 
     def _refit_here(self, best: TrialRecord, payload: dict[str, Any]) -> dict[str, Any] | None:
-        from glassml.engine import _jobs
+        import importlib
 
+        module, function = self.refit_job.split(":")
         try:
-            value = _jobs.refit(payload)
+            value = getattr(importlib.import_module(module), function)(payload)
         except Exception as error:  # the run keeps its trials; the script can still rebuild the model
             self.events.refit_failed(best, f"{type(error).__name__}: {error}")
             return None
@@ -208,12 +216,9 @@ class Search:
         Optuna records it with the loss of a failed trial, so that it steers away from costs the
         budget cannot pay.
         """
-        plan = self._plan
         for _ in range(MAX_SKIPPED_IN_A_ROW):
             trial = self._study.ask()
-            config = suggest_config(
-                trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
-            )
+            config = self._suggest(trial)
             key = _config_key(config)
             if key in self._config_losses or key in self._running_configs:
                 # A configuration already scored gets its score again without running; one still
@@ -232,30 +237,20 @@ class Search:
             self._tell_failed(trial)
         return None
 
-    def _trial_time_available(self) -> float:
-        return min(self.budget.search_time_left(), self._trial_cap())
-
-    def _launch(self) -> bool:
-        """Ask for the next configuration, record its code on a new run, and start it.
-
-        Returns False when no configuration could be started.
-        """
+    def _suggest(self, trial: optuna.trial.Trial) -> AlgorithmSpec:
+        """Return the configuration that Optuna's `trial` proposes."""
         plan = self._plan
-        asked = self._ask()
-        if asked is None:
-            return False
-        trial, config = asked
-
-        number = len(self.trials) + 1
-        display = next(a for a in self._algorithms if a.name == config.name).task_display_name(plan.target.task)
-        run_id = self._tracker.start_run(
-            self.settings.experiment,
-            run_name=f"trial {number} {display}",
-            parent_run_id=self._parent_run_id,
-            tags={"glassml.kind": "trial", "glassml.trial": str(number), "glassml.algorithm": config.name},
+        return suggest_config(
+            trial, self._algorithms, task=plan.target.task, n_rows=plan.n_rows, n_features=plan.n_features
         )
 
-        spec = TrialSpec(
+    def _display_name(self, name: str) -> str:
+        return next(a for a in self._algorithms if a.name == name).task_display_name(self._plan.target.task)
+
+    def _make_spec(self, run_id: str, number: int, config: AlgorithmSpec) -> Any:
+        """Return the spec of trial `number` with configuration `config`."""
+        plan = self._plan
+        return TrialSpec(
             experiment=self.settings.experiment,
             run_id=run_id,
             trial_number=number,
@@ -273,8 +268,47 @@ class Search:
             python_version=platform.python_version(),
         )
 
+    def _render(self, spec: Any) -> Any:
+        return render_script(spec)
+
+    def _notebook(self, record: TrialRecord) -> str:
+        spec = record.spec
+        return render_notebook(
+            title=f"Trial {record.number}: {spec.algorithm.name}",
+            training_data=spec.data.path,
+            task=spec.target.task,
+            validation_data=spec.validation.validation_path,
+        )
+
+    def _fits_per_trial(self, spec: Any) -> float:
+        return _fits_per_trial(spec)
+
+    def _trial_time_available(self) -> float:
+        return min(self.budget.search_time_left(), self._trial_cap())
+
+    def _launch(self) -> bool:
+        """Ask for the next configuration, record its code on a new run, and start it.
+
+        Returns False when no configuration could be started.
+        """
+        asked = self._ask()
+        if asked is None:
+            return False
+        trial, config = asked
+
+        number = len(self.trials) + 1
+        display = self._display_name(config.name)
+        run_id = self._tracker.start_run(
+            self.settings.experiment,
+            run_name=f"trial {number} {display}",
+            parent_run_id=self._parent_run_id,
+            tags={"glassml.kind": "trial", "glassml.trial": str(number), "glassml.algorithm": config.name},
+        )
+
+        spec = self._make_spec(run_id, number, config)
+
         render_started = time.perf_counter()
-        rendered = render_script(spec)
+        rendered = self._render(spec)
         record = TrialRecord(number, run_id, spec, rendered.source, trial, time.time())
         record.rounds_param = self._rounds_param(config.name)
         record.size = trial_size(config.params)
@@ -293,7 +327,7 @@ class Search:
         payload = self._payload(record)
         if record.rounds_param is not None:
             payload |= {"spec": spec.to_dict(), "rounds_param": record.rounds_param}
-        self.pool.submit(number, "glassml.engine._jobs:evaluate", payload, timeout=timeout)
+        self.pool.submit(number, self.evaluate_job, payload, timeout=timeout)
         self.events.trial_started(record)
         return True
 
@@ -334,12 +368,7 @@ class Search:
         """
         tracker, run_id, spec = self._tracker, record.run_id, record.spec
         tracker.set_tags(run_id, {"glassml.script_sha256": _sha256(record.source)})
-        notebook = render_notebook(
-            title=f"Trial {record.number}: {spec.algorithm.name}",
-            training_data=spec.data.path,
-            task=spec.target.task,
-            validation_data=spec.validation.validation_path,
-        )
+        notebook = self._notebook(record)
         with tempfile.TemporaryDirectory(prefix="glassml-trial-") as scratch:
             folder = Path(scratch)
             code = folder / CODE_FOLDER
@@ -386,7 +415,7 @@ class Search:
             if self.best is None or record.loss < (self.best.loss or math.inf):
                 self.best = record
                 scoring_seconds = record.fit_seconds - result.value.get("rounds_seconds", 0.0)
-                self.budget.reserve_refit(scoring_seconds, _fits_per_trial(record.spec))
+                self.budget.reserve_refit(scoring_seconds, self._fits_per_trial(record.spec))
         elif result.status == "timeout":
             self._fail(record, "timeout", result.error or "timed out")
         else:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glassml.errors import UserInputError
+from glassml.forecasting._options import ForecastOptions
 from glassml.search._learned import read_portfolio
 from glassml.spec import PURPOSES
 
-TASKS = ("auto", "classification", "binary", "multiclass", "regression")
+TASKS = ("auto", "classification", "binary", "multiclass", "regression", "forecasting")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -48,10 +49,23 @@ class TrainSettings:
     memory_limit_mb: int | None = None
     early_stopping: bool = True
     portfolio_path: Path | None = None
+    # The series settings of a forecasting task (`task="forecasting"`), None for other tasks.
+    forecast: ForecastOptions | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise UserInputError(f"task {self.task!r} is not supported; use one of {', '.join(TASKS)}")
+        if self.task == "forecasting" and self.forecast is None:
+            raise UserInputError("a forecasting task needs --time-column and --horizon")
+        if self.task == "forecasting" and (self.validation_data or self.test_data or self.weight_column):
+            raise UserInputError(
+                "--validation-data, --test-data and --weight-column do not apply to forecasting: "
+                "the backtest at the end of every series scores each forecaster"
+            )
+        if self.task != "forecasting" and self.forecast is not None:
+            raise UserInputError(
+                "--time-column, --horizon and the other series options apply to --task forecasting only"
+            )
         if self.time_limit is None and self.max_trials is None:
             raise UserInputError("give a time limit (--time-limit) or a number of trials (--max-trials), or both")
         if self.time_limit is not None and not math.isfinite(self.time_limit):

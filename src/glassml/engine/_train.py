@@ -9,6 +9,7 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -185,20 +186,33 @@ def train(settings: TrainSettings, events: Events | None = None, pool: WorkerPoo
     """
     events = events or Events()
     budget = Budget(settings.started_at, settings.time_limit)
-    search = Search(settings, budget, events)
+    forecasting = settings.task == "forecasting"
+    if forecasting:
+        from glassml.forecasting._search import ForecastSearch
+
+        search: Search = ForecastSearch(settings, budget, events)
+    else:
+        search = Search(settings, budget, events)
     search.start_workers(pool)
     # Opening the store (importing MLflow, creating tables) takes seconds; it overlaps with planning.
     opening = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     tracker_future = opening.submit(_open_tracker, settings.tracking_uri, settings.experiment)
     try:
-        plan = plan_data(settings, events)
-        algorithms = resolve_algorithms(
-            settings.allowed_models,
-            settings.blocked_models,
-            plan.target.task,
-            n_rows=plan.n_rows,
-            sample_weights=settings.weight_column is not None,
-        )
+        if forecasting:
+            from glassml.forecasting._forecasters import resolve_forecasters
+            from glassml.forecasting._plan import plan_forecast
+
+            plan: Any = plan_forecast(settings, events)
+            algorithms: list[Any] = resolve_forecasters(settings.allowed_models, settings.blocked_models, plan.series)
+        else:
+            plan = plan_data(settings, events)
+            algorithms = resolve_algorithms(
+                settings.allowed_models,
+                settings.blocked_models,
+                plan.target.task,
+                n_rows=plan.n_rows,
+                sample_weights=settings.weight_column is not None,
+            )
         tracker = tracker_future.result()
         parent_run_id = tracker.start_run(
             settings.experiment, run_name=f"train {settings.data_path.name}", tags={"glassml.kind": "train"}
@@ -261,6 +275,8 @@ def _record_plan(tracker: Tracker, run_id: str, settings: TrainSettings, plan: D
     tracker.log_json(run_id, [column.__dict__ for column in plan.columns], "column_purposes.json")
     tracker.log_json(run_id, plan.read.__dict__, "read_options.json")
     tracker.log_json(run_id, plan.validation.__dict__, "validation.json")
+    if hasattr(plan, "series"):
+        tracker.log_json(run_id, plan.series.__dict__, "series.json")
     tracker.log_json(run_id, plan.target.__dict__, "target.json")
     tracker.log_json(run_id, guardrails_table(plan.guardrails), "guardrails.json")
     tracker.set_tags(run_id, {f"glassml.guardrail.{guardrail.name}": guardrail.status for guardrail in plan.guardrails})
@@ -277,6 +293,8 @@ def _refit_best(search: Search, tracker: Tracker, result: TrainResult, settings:
     tracker.log_file(best.run_id, outcome["model_path"], "model")
     tracker.set_tags(best.run_id, {"glassml.model_stored": "true"})
     result.model_path = Path(outcome["model_path"])
+    if settings.task == "forecasting":
+        return
     if outcome.get("test_metrics"):
         result.test_metrics = outcome["test_metrics"]
         tracker.log_metrics(best.run_id, {f"test_{name}": value for name, value in result.test_metrics.items()})

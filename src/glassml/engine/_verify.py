@@ -131,6 +131,8 @@ def _check_metrics(run: TrialRun, path: Path) -> Check:
 def _check_model(run: TrialRun, produced_path: Path, data: Path) -> Check:
     stored = joblib.load(run.model_path())
     produced = joblib.load(produced_path)
+    if run.spec.target.task == "forecasting":
+        return _check_forecaster(run, stored, produced)
     features = run.module.prepare_features(run.module.read_table(str(data)))
     method = "predict_proba" if hasattr(stored, "predict_proba") else "predict"
     expected = np.asarray(getattr(stored, method)(features))
@@ -143,3 +145,21 @@ def _check_model(run: TrialRun, produced_path: Path, data: Path) -> Check:
         return Check("model", False, f"{method} shapes differ: stored {expected.shape}, rebuilt {actual.shape}")
     largest = float(np.max(np.abs(expected - actual)))
     return Check("model", False, f"{method} of the stored and the rebuilt model differ by up to {largest:.3g}")
+
+
+def _check_forecaster(run: TrialRun, stored: object, produced: object) -> Check:
+    """Compare the forecasts, intervals included, of the stored and the rebuilt forecaster."""
+    expected = run.module.predict(stored)
+    actual = run.module.predict(produced)
+    values = [
+        column for column in expected.columns if column == "prediction" or column.startswith(("lower_", "upper_"))
+    ]
+    if list(expected.columns) != list(actual.columns) or len(expected) != len(actual):
+        return Check("model", False, f"forecast tables differ: stored {expected.shape}, rebuilt {actual.shape}")
+    left, right = expected[values].to_numpy(float), actual[values].to_numpy(float)
+    if left.tobytes() == right.tobytes() and expected.drop(columns=values).equals(actual.drop(columns=values)):
+        return Check(
+            "model", True, f"forecasts of the stored and the rebuilt model are bitwise equal ({len(expected)} rows)"
+        )
+    largest = float(np.nanmax(np.abs(left - right))) if left.size else 0.0
+    return Check("model", False, f"forecasts of the stored and the rebuilt model differ by up to {largest:.3g}")

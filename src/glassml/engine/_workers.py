@@ -21,12 +21,25 @@ WORKER_PRELOAD = (
     "catboost",
 )
 
+# The same for forecasting runs.
+FORECAST_PRELOAD = (
+    "glassml.forecasting._jobs",
+    "pandas",
+    "statsforecast",
+    "statsforecast.models",
+    "mlforecast",
+    "lightgbm",
+    "sklearn.linear_model",
+)
 
-def start_worker_pool(n_workers: int, n_threads: int = 1, memory_limit_mb: int | None = None) -> WorkerPool:
-    """Start the worker processes of a train run; they import `WORKER_PRELOAD` in the background."""
+
+def start_worker_pool(
+    n_workers: int, n_threads: int = 1, memory_limit_mb: int | None = None, *, forecasting: bool = False
+) -> WorkerPool:
+    """Start the worker processes of a train run; they import the task's modules in the background."""
     return WorkerPool(
         n_workers=n_workers,
         n_threads=n_threads,
         memory_limit_mb=memory_limit_mb,
-        preload=WORKER_PRELOAD,
+        preload=FORECAST_PRELOAD if forecasting else WORKER_PRELOAD,
     )
