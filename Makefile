@@ -29,12 +29,13 @@ lint: setup
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 
-# glassml against FLAML, AutoGluon and LightGBM defaults on the tabular tasks of bench/suite.json, one run at a
-# time, then docs/benchmarks.md. A subset: `make bench BENCH_FRAMEWORKS=glassml BENCH_TASKS=telco_churn,penguins_species`.
+# glassml against FLAML, AutoGluon and LightGBM defaults on the tabular tasks of bench/suite.json, and against
+# FLAML, AutoGluon and a seasonal naive forecast on its forecasting tasks, one run at a time, then
+# docs/benchmarks.md. A subset: `make bench BENCH_FRAMEWORKS=glassml BENCH_TASKS=telco_churn,airline_passengers`.
 # A run replaces the records of the frameworks and tasks it runs in $(BENCH_RESULTS) and keeps all others, so
 # rerunning glassml alone keeps the other frameworks' results. BENCH_ARGS passes more driver options (e.g. --keep).
 BENCH_BUDGET ?= 60
-BENCH_FRAMEWORKS ?= glassml,flaml,autogluon,lgbm_default
+BENCH_FRAMEWORKS ?= glassml,flaml,autogluon,lgbm_default,seasonal_naive
 BENCH_TASKS ?=
 BENCH_SEEDS ?= 0
 BENCH_RESULTS ?= bench/results/results.jsonl

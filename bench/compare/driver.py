@@ -2,9 +2,11 @@
 """Run glassml and other AutoML frameworks on the benchmark suite, one bounded subprocess per run.
 
 Standard library only, so any python3 can run it. Each framework runs in its own virtual environment
-(bench/.venvs, made by setup_venvs.sh; glassml runs in the project's .venv). The split and the scoring run
-in the data interpreter through task_data.py, so every framework gets the same split files and is scored by
-the same code. Each run appends one JSON line to the results file.
+(bench/.venvs, made by setup_venvs.sh; glassml and seasonal_naive run in the project's .venv). The split and
+the scoring run in the data interpreter through task_data.py, so every framework gets the same split files
+and is scored by the same code. Each run appends one JSON line to the results file. A framework runs only
+on the kinds of task it handles: lgbm_default on tabular tasks, seasonal_naive on forecasting tasks, the
+others on both.
 
     python3 bench/compare/driver.py --budget 60
     python3 bench/compare/driver.py --frameworks glassml --tasks penguins_species,telco_churn --budget 10
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -34,14 +37,23 @@ REPOSITORY = os.path.dirname(BENCH)
 ADAPTERS = os.path.join(HERE, "adapters")
 PROJECT_PYTHON = os.path.join(REPOSITORY, ".venv", "bin", "python")
 
-# framework name -> (venv folder under --venvs, or None for the project's .venv, and the adapter script)
-FRAMEWORKS = {
-    "glassml": (None, "glassml_adapter.py"),
-    "flaml": ("flaml", "flaml_adapter.py"),
-    "autogluon": ("autogluon", "autogluon_adapter.py"),
-    "lgbm_default": ("lgbm_default", "lgbm_default.py"),
-}
 TABULAR = ("binary", "multiclass", "regression")
+FORECASTING = ("forecasting",)
+
+
+class Framework(NamedTuple):
+    venv: str | None  # folder under --venvs, or None for the project's .venv
+    script: str  # adapter under adapters/
+    kinds: tuple[str, ...]  # task kinds the adapter handles
+
+
+FRAMEWORKS = {
+    "glassml": Framework(None, "glassml_adapter.py", TABULAR + FORECASTING),
+    "flaml": Framework("flaml", "flaml_adapter.py", TABULAR + FORECASTING),
+    "autogluon": Framework("autogluon", "autogluon_adapter.py", TABULAR + FORECASTING),
+    "lgbm_default": Framework("lgbm_default", "lgbm_default.py", TABULAR),
+    "seasonal_naive": Framework(None, "seasonal_naive.py", FORECASTING),
+}
 POLL_SECONDS = 0.2
 TERMINATE_GRACE_SECONDS = 10
 
@@ -249,8 +261,11 @@ def run_one(args: argparse.Namespace, entry: dict, framework: str, seed: int, en
     with open(os.path.join(split_dir, "task.json")) as file:
         task_info = json.load(file)
     record.update(n_train=task_info.get("n_train"), n_test=task_info.get("n_test"))
+    for key in ("horizon", "freq", "season_length", "n_series"):
+        if key in task_info:
+            record[key] = task_info[key]
 
-    venv, script = FRAMEWORKS[framework]
+    venv, script, _ = FRAMEWORKS[framework]
     python = args.project_python if venv is None else os.path.join(args.venvs, venv, "bin", "python")
     if not os.path.exists(python):
         record.update(status="unavailable", error=f"interpreter not found: {python}", wall_time_s=0.0, peak_rss_mb=0.0)
@@ -365,7 +380,7 @@ def parse_args() -> argparse.Namespace:
     )
 
     parser.add_argument("--budget", type=float, default=60.0, help="time budget of each run, in seconds")
-    parser.add_argument("--tasks", default="", help="comma-separated task names (default: every tabular task)")
+    parser.add_argument("--tasks", default="", help="comma-separated task names (default: every task)")
     parser.add_argument("--seeds", default="0", help="framework seeds, comma-separated; the split uses its own seed")
     parser.add_argument("--preset", default="", help="AutoGluon preset (default: medium_quality)")
 
@@ -376,7 +391,11 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_VENVS", os.path.join(BENCH, ".venvs")),
         help="folder of the venvs flaml/, autogluon/, lgbm_default/ (env BENCH_VENVS)",
     )
-    parser.add_argument("--project-python", default=PROJECT_PYTHON, help="interpreter with glassml installed")
+    parser.add_argument(
+        "--project-python",
+        default=PROJECT_PYTHON,
+        help="interpreter with glassml installed, which runs seasonal_naive too",
+    )
     parser.add_argument(
         "--data-python",
         default=os.environ.get("BENCH_DATA_PYTHON"),
@@ -415,7 +434,8 @@ def main() -> None:
     unknown = set(requested) - {entry["name"] for entry in suite}
     if unknown:
         raise SystemExit(f"unknown tasks: {', '.join(sorted(unknown))}; the suite {args.suite} lists them")
-    entries = [e for e in suite if e["task"] in TABULAR and (not requested or e["name"] in requested)]
+    kinds = TABULAR + FORECASTING
+    entries = [e for e in suite if e["task"] in kinds and (not requested or e["name"] in requested)]
     frameworks = [name for name in args.frameworks.split(",") if name]
     unknown = set(frameworks) - set(FRAMEWORKS)
     if unknown:
@@ -428,22 +448,26 @@ def main() -> None:
     # HF_HUB_OFFLINE keeps frameworks from downloading models, and a fixed PYTHONHASHSEED keeps runs repeatable.
     env.update({"HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"})
     invocation = dt.datetime.now().isoformat(timespec="seconds")
-    log(f"{len(entries)} tasks x {len(frameworks)} frameworks x {len(seeds)} seeds at {args.budget:g} s")
-    for entry in entries:
-        for framework in frameworks:
-            for seed in seeds:
-                if args.dry_run:
-                    log(f"would run {framework} on {entry['name']} budget={args.budget:g} seed={seed}")
-                    continue
-                record = scrub(run_one(args, entry, framework, seed, env, invocation), args)
-                save(args.results, record)
-                value = record.get("metric_value")
-                log(
-                    f"{framework:13s} {entry['name']:22s} {record['status']:8s} "
-                    f"{record['metric']}={value if value is None else round(value, 5)} "
-                    f"fit={record.get('fit_time_s')}s wall={record['wall_time_s']:.1f}s "
-                    f"rss={record['peak_rss_mb']:.0f}MB"
-                )
+    runs = [(entry, name) for entry in entries for name in frameworks if entry["task"] in FRAMEWORKS[name].kinds]
+    log(f"{len(runs)} runs of (task, framework) x {len(seeds)} seeds at {args.budget:g} s")
+    for name in frameworks:
+        skipped = sorted({entry["task"] for entry in entries if entry["task"] not in FRAMEWORKS[name].kinds})
+        if skipped:
+            log(f"{name} does not handle {', '.join(skipped)} tasks: skipped on those")
+    for entry, framework in runs:
+        for seed in seeds:
+            if args.dry_run:
+                log(f"would run {framework} on {entry['name']} budget={args.budget:g} seed={seed}")
+                continue
+            record = scrub(run_one(args, entry, framework, seed, env, invocation), args)
+            save(args.results, record)
+            value = record.get("metric_value")
+            log(
+                f"{framework:14s} {entry['name']:22s} {record['status']:8s} "
+                f"{record['metric']}={value if value is None else round(value, 5)} "
+                f"fit={record.get('fit_time_s')}s wall={record['wall_time_s']:.1f}s "
+                f"rss={record['peak_rss_mb']:.0f}MB"
+            )
     if not args.dry_run:
         log(f"results in {args.results}")
 

@@ -3,8 +3,8 @@
 #
 #   bash bench/compare/setup_venvs.sh [FRAMEWORK ...]    # flaml, autogluon, lgbm_default; none: all three
 #
-# Each venv installs requirements/FRAMEWORK.txt. glassml is accepted and skipped, since it runs in the
-# project's .venv (`make setup`). A venv that finished installing has the file .complete (the output of
+# Each venv installs requirements/FRAMEWORK.txt. glassml and seasonal_naive are accepted and skipped, since
+# they run in the project's .venv (`make setup`). A venv that finished installing has the file .complete (the output of
 # `pip freeze`) and is kept. A venv without it, for example from an interrupted install, is rebuilt.
 # Needs python3.11 ($BENCH_BASE_PYTHON overrides it). Each install prints its time and size.
 set -euo pipefail
@@ -18,9 +18,9 @@ mkdir -p "$VENVS"
 
 for name in ${*:-flaml autogluon lgbm_default}; do
   case "$name" in
-    glassml) continue ;;
+    glassml | seasonal_naive) continue ;;
     flaml | autogluon | lgbm_default) ;;
-    *) echo "unknown framework '$name': expected flaml, autogluon, lgbm_default or glassml" >&2; exit 2 ;;
+    *) echo "unknown framework '$name': expected flaml, autogluon, lgbm_default, glassml or seasonal_naive" >&2; exit 2 ;;
   esac
   venv="$VENVS/$name"
   if [[ -f "$venv/.complete" ]]; then

@@ -4,7 +4,8 @@
     python3 bench/compare/summarize.py [--results bench/results/results.jsonl] [--out docs/benchmarks.md]
 
 The page covers the records of one budget (--budget, default: the budget most records have). With several
-seeds, a task's score is the mean over the seeds that finished.
+seeds, a task's score is the mean over the seeds that finished. Forecasting tasks get a section of their own,
+with glassml, the seasonal naive forecast, FLAML and AutoGluon as columns.
 """
 
 from __future__ import annotations
@@ -21,7 +22,24 @@ BENCH = os.path.dirname(HERE)
 REPOSITORY = os.path.dirname(BENCH)
 FRAMEWORKS = ["glassml", "flaml", "autogluon", "lgbm_default"]
 BASELINE = "lgbm_default"
-HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "r2": True, "log_loss": False, "rmse": False}
+# Column order and names of the forecasting tables.
+FORECAST_FRAMEWORKS = {
+    "glassml": "glassml",
+    "seasonal_naive": "seasonal naive",
+    "flaml": "FLAML",
+    "autogluon": "AutoGluon",
+}
+FORECASTING = "forecasting"
+FORECAST_METRICS = ("mase", "smape")
+HIGHER_IS_BETTER = {
+    "roc_auc": True,
+    "accuracy": True,
+    "r2": True,
+    "log_loss": False,
+    "rmse": False,
+    "mase": False,
+    "smape": False,
+}
 # glassml counts its time limit from process start to exit. The benchmark allows this factor over the budget.
 GLASSML_TIME_TOLERANCE = 1.05
 
@@ -49,6 +67,8 @@ NOISE_BANDS = {
         0.005,
         "R² on test sets of a few hundred rows moves more between seeds than AUC does (an estimate)",
     ),
+    "mase": ("relative", 0.01, "1 % of the better value: MASE is a ratio, and its noise grows with its size"),
+    "smape": ("relative", 0.01, "1 % of the better value, as for MASE"),
 }
 
 
@@ -160,19 +180,29 @@ class Page:
         for record in sorted(records, key=lambda r: r["seed"]):
             grouped[record["task"]][record["framework"]].append(record)
         order = [entry["name"] for entry in suite]
-        self.tasks = [name for name in order if name in grouped] + sorted(set(grouped) - set(order))
+        all_tasks = [name for name in order if name in grouped] + sorted(set(grouped) - set(order))
+        self.results = {t: {f: TaskResult(grouped[t][f]) for f in grouped[t]} for t in all_tasks}
+        self.info = {t: next(iter(grouped[t].values()))[0] for t in all_tasks}
+        # self.tasks and self.frameworks cover the tabular tasks, and the forecasting section has lists of its own.
+        self.tasks = [t for t in all_tasks if self.info[t].get("task_type") != FORECASTING]
         self.frameworks = [name for name in FRAMEWORKS if any(name in grouped[t] for t in self.tasks)]
-        self.results = {t: {f: TaskResult(grouped[t][f]) for f in grouped[t]} for t in self.tasks}
-        self.info = {t: next(iter(grouped[t].values()))[0] for t in self.tasks}
+        self.forecast_tasks = [t for t in all_tasks if self.info[t].get("task_type") == FORECASTING]
+        self.forecast_frameworks = [
+            name for name in FORECAST_FRAMEWORKS if any(name in grouped[t] for t in self.forecast_tasks)
+        ]
         self.lines: list[str] = []
 
-    def scores(self, task: str) -> dict[str, float | None]:
-        return {f: self.results[task][f].score for f in self.frameworks if f in self.results[task]}
+    def scores(self, task: str, frameworks: list[str] | None = None) -> dict[str, float | None]:
+        names = self.frameworks if frameworks is None else frameworks
+        return {f: self.results[task][f].score for f in names if f in self.results[task]}
 
     def render(self) -> str:
         self.header()
-        self.summary()
-        self.per_task()
+        if self.tasks:
+            self.summary()
+            self.per_task()
+        if self.forecast_tasks:
+            self.forecasting()
         self.method()
         self.setup()
         self.failures()
@@ -188,14 +218,32 @@ class Page:
         started = sorted(r["started"] for r in self.records if r.get("started"))
         dates = sorted({stamp[:10] for stamp in started})
         date_text = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+        seed_text = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+        if self.tasks:
+            self.add(
+                "# Benchmark: glassml against FLAML, AutoGluon and LightGBM defaults",
+                "",
+                f"glassml, FLAML, AutoGluon and LightGBM with default parameters, each trained on the same "
+                f"training split of {len(self.tasks)} public tabular tasks with a time budget of "
+                f"**{self.budget:g} s** ({seed_text}). "
+                f"The same code scores them on the same held-out test rows. Run on {date_text}.",
+                "",
+            )
+        else:
+            self.add(
+                "# Benchmark: glassml against FLAML, AutoGluon and a seasonal naive forecast",
+                "",
+                f"Forecasting tasks only, with a time budget of **{self.budget:g} s** ({seed_text}). Run on "
+                f"{date_text}.",
+                "",
+            )
+        if self.forecast_tasks and self.tasks:
+            self.add(
+                f"The {len(self.forecast_tasks)} forecasting tasks compare glassml with a seasonal naive forecast, "
+                "FLAML and AutoGluon-TimeSeries at the same budget: see [Forecasting](#forecasting).",
+                "",
+            )
         self.add(
-            "# Benchmark: glassml against FLAML, AutoGluon and LightGBM defaults",
-            "",
-            f"glassml, FLAML, AutoGluon and LightGBM with default parameters, each trained on the same "
-            f"training split of {len(self.tasks)} public tabular tasks with a time budget of "
-            f"**{self.budget:g} s** (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}). "
-            f"The same code scores them on the same held-out test rows. Run on {date_text}.",
-            "",
             "Produced by `make bench` (the harness is `bench/compare/`, the tasks are `bench/suite.json`, the "
             "raw records `bench/results/results.jsonl`); this page is generated by `bench/compare/summarize.py`.",
             "",
@@ -222,23 +270,27 @@ class Page:
             "|---|---:|---:|---:|---:|---:|---:|",
         )
         for peer in [f for f in self.frameworks if f != "glassml"]:
-            counts = collections.Counter()
-            for task in self.tasks:
-                results = self.results[task]
-                if "glassml" not in results or peer not in results:
-                    continue
-                info = self.info[task]
-                outcome = compare(info["metric"], results["glassml"].score, results[peer].score, info.get("n_test"))
-                if outcome:
-                    counts[outcome] += 1
-            total = sum(counts.values())
-            if not total:
-                continue
-            self.add(
-                f"| {peer} | {counts['win']} | {counts['tie']} | {counts['loss']} | {total} | "
-                f"{counts['win'] / total:.0%} | {(counts['win'] + counts['tie']) / total:.0%} |"
-            )
+            self.add_win_row(peer, peer, self.tasks)
         self.add("")
+
+    def add_win_row(self, peer: str, label: str, tasks: list[str]) -> None:
+        """Add the table row of glassml's wins, ties and losses against `peer` over `tasks`, if any compare."""
+        counts = collections.Counter()
+        for task in tasks:
+            results = self.results[task]
+            if "glassml" not in results or peer not in results:
+                continue
+            info = self.info[task]
+            outcome = compare(info["metric"], results["glassml"].score, results[peer].score, info.get("n_test"))
+            if outcome:
+                counts[outcome] += 1
+        total = sum(counts.values())
+        if not total:
+            return
+        self.add(
+            f"| {label} | {counts['win']} | {counts['tie']} | {counts['loss']} | {total} | "
+            f"{counts['win'] / total:.0%} | {(counts['win'] + counts['tie']) / total:.0%} |"
+        )
 
     def mean_normalized(self) -> None:
         per_framework = collections.defaultdict(list)
@@ -283,19 +335,23 @@ class Page:
             "|---|---:|---:|---:|---:|---:|",
         )
         for name in self.frameworks:
-            ratios = [
-                r["fit_time_s"] / self.budget
-                for task in self.tasks
-                for r in (self.results[task][name].records if name in self.results[task] else [])
-                if r.get("fit_time_s") is not None
-            ]
-            if not ratios:
-                continue
-            self.add(
-                f"| {name} | {statistics.median(ratios):.2f} | {max(ratios):.2f} | "
-                f"{sum(ratio > 1.0 for ratio in ratios)} | {sum(ratio > 1.05 for ratio in ratios)} | {len(ratios)} |"
-            )
+            self.add_overrun_row(name, name, self.tasks)
         self.add("")
+
+    def add_overrun_row(self, name: str, label: str, tasks: list[str]) -> None:
+        """Add the table row of `name`'s fit time / budget over `tasks`, if it has a measured fit time."""
+        ratios = [
+            r["fit_time_s"] / self.budget
+            for task in tasks
+            for r in (self.results[task][name].records if name in self.results[task] else [])
+            if r.get("fit_time_s") is not None
+        ]
+        if not ratios:
+            return
+        self.add(
+            f"| {label} | {statistics.median(ratios):.2f} | {max(ratios):.2f} | "
+            f"{sum(ratio > 1.0 for ratio in ratios)} | {sum(ratio > 1.05 for ratio in ratios)} | {len(ratios)} |"
+        )
 
     def per_task(self) -> None:
         columns = " | ".join(self.frameworks)
@@ -313,23 +369,7 @@ class Page:
         for task in self.tasks:
             info = self.info[task]
             metric = info["metric"]
-            scores = self.scores(task)
-            finished = [v for v in scores.values() if v is not None]
-            best = None
-            if finished:
-                best = max(finished) if HIGHER_IS_BETTER[metric] else min(finished)
-            cells = []
-            for name in self.frameworks:
-                result = self.results[task].get(name)
-                if result is None:
-                    cells.append("")
-                elif result.score is None:
-                    cells.append(result.status)
-                else:
-                    text = format_score(result.score, metric)
-                    if len(finished) > 1 and compare(metric, result.score, best, info.get("n_test")) == "tie":
-                        text = f"**{text}**"
-                    cells.append(text)
+            cells = self.score_cells(task, self.frameworks)
             arrow = "↑" if HIGHER_IS_BETTER[metric] else "↓"
             self.add(
                 f"| {task} | {info['task_type']} | {metric} {arrow} | {info.get('n_train', '')} | {' | '.join(cells)} |"
@@ -346,22 +386,48 @@ class Page:
             "|---|" + "---:|" * len(self.frameworks),
         )
         for task in self.tasks:
-            cells = []
-            for name in self.frameworks:
-                result = self.results[task].get(name)
-                if result is None or result.fit_time is None:
-                    cells.append("" if result is None else f"{result.status} · {format_memory(result.memory)}")
-                    continue
-                ratio = result.fit_time / self.budget
-                cells.append(f"{result.fit_time:.1f} s ({ratio:.2f}) · {format_memory(result.memory)}")
-            self.add(f"| {task} | {' | '.join(cells)} |")
+            self.add(f"| {task} | {' | '.join(self.time_cells(task, self.frameworks))} |")
         self.add("")
         if "glassml" in self.frameworks:
-            self.glassml_runs()
+            self.glassml_runs(self.tasks, "### glassml's best run and `glassml verify`")
 
-    def glassml_runs(self) -> None:
+    def score_cells(self, task: str, frameworks: list[str]) -> list[str]:
+        """Return the test score of each framework on `task`, bold when within the noise band of the best."""
+        info = self.info[task]
+        metric = info["metric"]
+        finished = [v for v in self.scores(task, frameworks).values() if v is not None]
+        best = None
+        if finished:
+            best = max(finished) if HIGHER_IS_BETTER[metric] else min(finished)
+        cells = []
+        for name in frameworks:
+            result = self.results[task].get(name)
+            if result is None:
+                cells.append("")
+            elif result.score is None:
+                cells.append(result.status)
+            else:
+                text = format_score(result.score, metric)
+                if len(finished) > 1 and compare(metric, result.score, best, info.get("n_test")) == "tie":
+                    text = f"**{text}**"
+                cells.append(text)
+        return cells
+
+    def time_cells(self, task: str, frameworks: list[str]) -> list[str]:
+        """Return "fit seconds (fit / budget) · peak memory" of each framework on `task`."""
+        cells = []
+        for name in frameworks:
+            result = self.results[task].get(name)
+            if result is None or result.fit_time is None:
+                cells.append("" if result is None else f"{result.status} · {format_memory(result.memory)}")
+                continue
+            ratio = result.fit_time / self.budget
+            cells.append(f"{result.fit_time:.1f} s ({ratio:.2f}) · {format_memory(result.memory)}")
+        return cells
+
+    def glassml_runs(self, tasks: list[str], heading: str) -> None:
         self.add(
-            "### glassml's best run and `glassml verify`",
+            heading,
             "",
             "The best run is the first row of `glassml leaderboard`; `glassml verify` reruns its script in a clean "
             "process and checks code, data, metrics and model. Exit code 0 means verified.",
@@ -370,7 +436,7 @@ class Page:
             "|---|---|---:|---:|---:|",
         )
         passed = total = 0
-        for task in self.tasks:
+        for task in tasks:
             result = self.results[task].get("glassml")
             if result is None:
                 continue
@@ -388,6 +454,98 @@ class Page:
                 )
         self.add("", f"`glassml verify` exited 0 on the best run of {passed} of {total} tasks.", "")
 
+    # ------------------------------------------------------------ forecasting
+
+    def forecasting(self) -> None:
+        frameworks = self.forecast_frameworks
+        labels = [FORECAST_FRAMEWORKS[name] for name in frameworks]
+        self.add(
+            "## Forecasting",
+            "",
+            f"{len(self.forecast_tasks)} public forecasting tasks, with the same budget of {self.budget:g} s. The last "
+            "`horizon` points of each series are its test points and the points before them its training data. "
+            "Scores are MASE or sMAPE per series, averaged over the series, and lower is better for both. A "
+            f"difference within {NOISE_BANDS['mase'][1] * 100:g} % of the better value is a tie. The seasonal naive "
+            "forecast repeats each series' last season and has no search.",
+            "",
+        )
+        if "glassml" in frameworks:
+            self.add(
+                "### glassml against each framework, forecasting",
+                "",
+                "| against | wins | ties | losses | tasks compared | win rate | win or tie |",
+                "|---|---:|---:|---:|---:|---:|---:|",
+            )
+            for name in frameworks:
+                if name != "glassml":
+                    self.add_win_row(name, FORECAST_FRAMEWORKS[name], self.forecast_tasks)
+            self.add("")
+
+        self.add(
+            "### Test score, forecasting",
+            "",
+            "↓ lower is better. Bold: best on the task, and any score within 1 % of it.",
+            "",
+            f"| task | metric | series | horizon | train rows | {' | '.join(labels)} |",
+            "|---|---|---:|---:|---:|" + "---:|" * len(frameworks),
+        )
+        for task in self.forecast_tasks:
+            info = self.info[task]
+            self.add(
+                f"| {task} | {info['metric']} ↓ | {info.get('n_series', '')} | {info.get('horizon', '')} | "
+                f"{info.get('n_train', '')} | {' | '.join(self.score_cells(task, frameworks))} |"
+            )
+        self.add("")
+        warnings = self.forecast_warnings()
+        if warnings:
+            self.add(*warnings, "")
+
+        self.add(
+            "### Fit time and peak memory, forecasting",
+            "",
+            f"Cell: fit seconds (fit time / budget) · peak resident memory of the run's process tree. Budget "
+            f"{self.budget:g} s. glassml's memory leaves out its verify step.",
+            "",
+            f"| task | {' | '.join(labels)} |",
+            "|---|" + "---:|" * len(frameworks),
+        )
+        for task in self.forecast_tasks:
+            self.add(f"| {task} | {' | '.join(self.time_cells(task, frameworks))} |")
+        self.add(
+            "",
+            "Fit time / budget over the forecasting tasks. The seasonal naive forecast ignores the budget.",
+            "",
+            "| framework | median | max | runs over 1.0 x | runs over 1.05 x | runs |",
+            "|---|---:|---:|---:|---:|---:|",
+        )
+        for name in frameworks:
+            self.add_overrun_row(name, FORECAST_FRAMEWORKS[name], self.forecast_tasks)
+        self.add("")
+        if "glassml" in frameworks:
+            self.glassml_runs(self.forecast_tasks, "### glassml's best run and `glassml verify`, forecasting")
+
+    def forecast_warnings(self) -> list[str]:
+        """Return a bullet per forecasting run that left test points unforecast or fell back on some series.
+
+        Test points without a forecast are not scored, so such a run's score covers fewer points.
+        """
+        lines = []
+        for task in self.forecast_tasks:
+            for name in self.forecast_frameworks:
+                result = self.results[task].get(name)
+                for record in result.records if result else []:
+                    missing = (record.get("metrics") or {}).get("missing_predictions")
+                    fallbacks = (record.get("adapter_info") or {}).get("failed_series_last_value")
+                    label = FORECAST_FRAMEWORKS[name]
+                    if missing:
+                        lines.append(f"- {label} on {task}: {missing} test points had no forecast and are not scored.")
+                    if fallbacks:
+                        lines.append(
+                            f"- {label} on {task}: the fit or forecast of {fallbacks} series failed, so their "
+                            "forecast repeats their last value."
+                        )
+        return lines
+
     def method(self) -> None:
         self.add(
             "## How scores are compared",
@@ -396,12 +554,29 @@ class Page:
             "on the probability of the second class in sorted order, multiclass roc_auc one-vs-rest macro, log_loss "
             "on probabilities clipped at 1e-15 and renormalized.",
             "",
+        )
+        if self.forecast_tasks:
+            self.add(
+                "Forecasts are scored by the same file with numpy. MASE divides a series' mean absolute error by the "
+                "mean absolute seasonal difference of its training part. Differences that touch a missing value are "
+                "left out, the lag is 1 when the series has at most one season of known values, and the mean "
+                "absolute difference of consecutive known values replaces a scale of 0. sMAPE is on the 0 to 200 "
+                "scale, and both metrics are averaged over the series. The season length comes from the task's "
+                "frequency as AutoGluon-TimeSeries defines it (monthly 12, quarterly 4, weekly 1, daily 7). A "
+                "forecast is matched to a test point by "
+                "its rank in time within the series, and test points without a forecast or with a missing target "
+                "are not scored.",
+                "",
+            )
+        self.add(
             "Noise bands (a difference within the band is a tie, not a win):",
             "",
             "| metric | band | why |",
             "|---|---|---|",
         )
         for metric, (kind, size, why) in NOISE_BANDS.items():
+            if metric in FORECAST_METRICS and not self.forecast_tasks:
+                continue
             band = f"{kind} {size:g}" if kind == "absolute" else f"relative {size:.0%}"
             if metric == "accuracy":
                 band += ", at least 1 / test rows"
@@ -417,7 +592,8 @@ class Page:
         commands = sorted({r["command"] for r in self.records if r.get("command")})
         threads = sorted({r.get("threads") for r in self.records if r.get("threads")})
         versions = []
-        for name in self.frameworks:
+        names = self.frameworks + [name for name in self.forecast_frameworks if name not in self.frameworks]
+        for name in names:
             found = sorted(
                 {
                     r["framework_version"] + (f", Python {r['python_version']}" if r.get("python_version") else "")
@@ -447,6 +623,19 @@ class Page:
             f"- Versions: {'; '.join(versions)}.",
             f"- Runs one at a time; each framework gets {', '.join(map(str, threads))} threads "
             "(glassml runs its default number of worker processes, 2).",
+        )
+        if self.tasks:
+            self.tabular_setup()
+        if self.forecast_tasks:
+            self.forecast_setup()
+        self.add(
+            "- Peak memory: the largest sum of resident memory over the run's process tree, sampled every 0.2 s. "
+            "Pages shared between forked workers count once per process, so this is an upper bound.",
+            "",
+        )
+
+    def tabular_setup(self) -> None:
+        self.add(
             "- glassml: `glassml train TRAIN --target T --time-limit BUDGET --seed S --task KIND --metric METRIC "
             "--portfolio bench/portfolio/loto/TASK.json`, then `glassml predict` with the leaderboard's first run. "
             "The portfolio file is the one `make bench` passes by default: learned by `bench/portfolio/learn.py` "
@@ -459,15 +648,32 @@ class Page:
             "- LightGBM defaults: `LGBMClassifier()` / `LGBMRegressor()`; text columns become pandas categoricals, "
             "datetimes seconds since the epoch.",
             "- Split: random 80 % / 20 % with the task's own seed, stratified for classification.",
-            "- Peak memory: the largest sum of resident memory over the run's process tree, sampled every 0.2 s. "
-            "Pages shared between forked workers count once per process, so this is an upper bound.",
-            "",
+        )
+
+    def forecast_setup(self) -> None:
+        self.add(
+            "- Forecasting, glassml: `glassml train TRAIN --task forecasting --target target --time-column timestamp "
+            "--series-id item_id --horizon H --freq F --metric METRIC --time-limit BUDGET --seed S`, without the "
+            "portfolio, then `glassml forecast` with the leaderboard's first run.",
+            "- Forecasting, seasonal naive: each series repeats its last season, on its regular time grid with gaps "
+            "interpolated.",
+            '- Forecasting, FLAML: `AutoML.fit(task="ts_forecast", period=H, metric="mae", eval_method="holdout", '
+            "time_budget)`, one series per call, since FLAML fits one series at a time: the budget is split evenly "
+            "over the series (at least 0.5 s each), and each series is put on its regular time grid with gaps "
+            "interpolated. Prophet is not installed, so FLAML's search has no Prophet learner.",
+            "- Forecasting, AutoGluon: `TimeSeriesPredictor(prediction_length=H, freq, eval_metric=MASE or SMAPE, "
+            'eval_metric_seasonal_period=m).fit(time_limit=BUDGET, presets="medium_quality")` without the '
+            "pretrained models (Chronos, Toto and others), which load their weights from the Hugging Face Hub. "
+            "medium_quality's own list includes Chronos-2-small and Toto-2, so these numbers are AutoGluon without "
+            "them.",
+            "- Forecasting split: the last `horizon` points of each series are its test points.",
         )
 
     def failures(self) -> None:
         rows = []
-        for task in self.tasks:
-            for name in self.frameworks:
+        for task in self.tasks + self.forecast_tasks:
+            frameworks = self.frameworks if task in self.tasks else self.forecast_frameworks
+            for name in frameworks:
                 result = self.results[task].get(name)
                 for record in result.records if result else []:
                     if record.get("status") != "ok":

@@ -5,12 +5,16 @@ The driver calls an adapter as
     PYTHON ADAPTER --task-dir DIR --out-dir DIR --budget SECONDS --seed N --threads N
 
 It reads DIR/task.json, DIR/train.parquet and DIR/test_X.parquet, and writes OUT/predictions.parquet and
-OUT/info.json:
+OUT/info.json. For forecasting tasks train.parquet has the columns `item_id`, `timestamp` and `target`
+(NaN where the data has a missing value), and test_X.parquet has `item_id`, `timestamp` and `step`
+(1 to horizon) of the points to forecast.
 
 predictions.parquet
     binary and multiclass: `prediction` (the label) and, when the model gives probabilities, one column
     `proba:<class>` per class of task.json "classes" (class names in the canonical form of `canon`).
     regression: `prediction`.
+    forecasting: `item_id`, `timestamp` and `prediction`, `horizon` rows per series. The scoring matches
+    them to the test rows by their rank in time within the series, not by the exact timestamp.
 info.json
     fit_time_s, predict_time_s, best_model, framework_version, python_version, preset; the driver keeps
     any other key under `adapter_info`.
@@ -98,6 +102,27 @@ class Timer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+def regular_series(rows: pd.DataFrame, freq: str | None) -> pd.Series:
+    """Return one series' `target` on a regular time grid of `freq`, with its gaps filled.
+
+    Timestamps missing from the grid become NaN, then leading NaN values are dropped, inner gaps are
+    interpolated linearly and trailing NaN values take the last known value. When fewer than 90 % of the
+    timestamps sit on the grid of `freq`, or `freq` is not a valid pandas alias, the rows stay as given.
+    """
+    series = pd.Series(rows["target"].to_numpy(float), index=pd.DatetimeIndex(rows["timestamp"]))
+    series = series[~series.index.duplicated(keep="last")]
+    try:
+        grid = pd.date_range(series.index.min(), series.index.max(), freq=freq)
+        if len(grid) and series.index.isin(grid).mean() > 0.9:
+            series = series.reindex(grid)
+    except (ValueError, TypeError):
+        pass
+    first = series.first_valid_index()
+    if first is not None:
+        series = series.loc[first:]
+    return series.interpolate(limit_area="inside").ffill().bfill()
 
 
 def strings_to_object(df: pd.DataFrame) -> pd.DataFrame:
