@@ -165,6 +165,10 @@ class SeriesSpec:
     aggregate: str | None = None
     known_covariates: list[str] = field(default_factory=list)
     static_features: list[str] = field(default_factory=list)
+    # The most recent steps of each series that statistical models fit on, and that learners train on
+    # (None: all of them). They keep a trial's time in bounds on long series.
+    statistical_history: int = 1000
+    learner_history: int | None = None
 
 
 @dataclass

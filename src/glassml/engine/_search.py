@@ -327,7 +327,9 @@ class Search:
         payload = self._payload(record)
         if record.rounds_param is not None:
             payload |= {"spec": spec.to_dict(), "rounds_param": record.rounds_param}
-        self.pool.submit(number, self.evaluate_job, payload, timeout=timeout)
+        # A replacement worker may still be starting: the trial ends by the search deadline all the same.
+        latest_end = time.monotonic() + max(self.budget.search_time_left(), MIN_TRIAL_SECONDS)
+        self.pool.submit(number, self.evaluate_job, payload, timeout=timeout, latest_end=latest_end)
         self.events.trial_started(record)
         return True
 

@@ -178,7 +178,7 @@ class WorkerPool:
         """Process ids of the current workers."""
         return tuple(worker.pid for worker in self._workers)
 
-    def submit(self, job_id: int, function: str, payload: Any, timeout: float) -> None:
+    def submit(self, job_id: int, function: str, payload: Any, timeout: float, latest_end: float | None = None) -> None:
         """Send a job to an idle worker, which calls ``function(payload)``.
 
         Parameters
@@ -191,6 +191,8 @@ class WorkerPool:
             The function's single argument; it must pickle.
         timeout : float
             Seconds the job may run, counted from when its worker is ready.
+        latest_end : float or None, default=None
+            A `time.monotonic()` value by which the job ends even when its worker was still starting.
 
         Raises
         ------
@@ -209,7 +211,10 @@ class WorkerPool:
         payload_bytes = pickle_payload(job_id, payload)
 
         worker = self._find_idle_worker()
-        worker.send_job(RunningJob(job_id=job_id, function=function, timeout=float(timeout)), payload_bytes)
+        job = RunningJob(job_id=job_id, function=function, timeout=float(timeout))
+        if latest_end is not None:
+            job.latest_end = float(latest_end)
+        worker.send_job(job, payload_bytes)
         logger.debug("Submitted job %s (%s) to worker pid %s", job_id, function, worker.pid)
 
     def wait(self, timeout: float | None = None) -> list[JobResult]:
@@ -295,7 +300,9 @@ class WorkerPool:
         return (ready or idle)[0]
 
     def _next_deadline(self) -> float:
-        deadlines = [worker.job.deadline for worker in self._workers if worker.job is not None]
+        deadlines = [
+            min(worker.job.deadline, worker.job.latest_end) for worker in self._workers if worker.job is not None
+        ]
         deadlines += [worker.started_at + self._startup_timeout for worker in self._workers if not worker.ready]
         return min(deadlines, default=math.inf)
 
@@ -406,8 +413,10 @@ class WorkerPool:
         for worker in list(self._workers):
             if not worker.ready and now >= worker.started_at + self._startup_timeout:
                 reason = f"worker did not finish starting within {self._startup_timeout:g} s"
-            elif worker.job is not None and now >= worker.job.deadline:
+            elif worker.job is not None and worker.job.expired(now):
                 reason = f"timed out after {worker.job.timeout:.1f} s"
+                if now < worker.job.deadline:
+                    reason = "stopped at its latest end: the time ran out before it finished"
             else:
                 continue
 

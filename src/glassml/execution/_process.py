@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 class RunningJob:
     """A job assigned to a worker, with its clock.
 
-    `started_at` and `deadline` are `time.monotonic()` values. The clock starts when the worker is
-    ready, so a worker's start-up time does not count against the job's timeout.
+    `started_at`, `deadline` and `latest_end` are `time.monotonic()` values. The clock starts when
+    the worker is ready, so a worker's start-up time does not count against the job's timeout; the
+    job ends by `latest_end` all the same, started or not.
     """
 
     job_id: int
@@ -35,11 +36,16 @@ class RunningJob:
     timeout: float
     started_at: float | None = None
     deadline: float = math.inf
+    latest_end: float = math.inf
 
     def start_clock(self, now: float) -> None:
         """Start the job's clock at `now`."""
         self.started_at = now
-        self.deadline = now + self.timeout
+        self.deadline = min(now + self.timeout, self.latest_end)
+
+    def expired(self, now: float) -> bool:
+        """Return whether the job passed its deadline or its latest end."""
+        return now >= min(self.deadline, self.latest_end)
 
     def elapsed(self, now: float) -> float:
         """Return the seconds since the job's clock started, or 0.0 if it has not started."""

@@ -16,9 +16,6 @@ import optuna
 from glassml.codegen import _literals as lit
 from glassml.spec import SeriesSpec
 
-# Statistical forecasters fit each series separately; on long series they use only this many of the
-# most recent steps, which keeps AutoETS and AutoARIMA within a trial's time.
-MAX_HISTORY = 1000
 # AutoETS and AutoCES accept seasons up to this length; longer seasons are left to MSTL and learners.
 MAX_ETS_SEASON = 24
 
@@ -111,7 +108,8 @@ def _default_features(series: SeriesSpec, prefix: str = "") -> dict[str, Any]:
 
 def _features(trial: optuna.Trial, series: SeriesSpec, prefix: str, date_features: bool) -> dict[str, Any]:
     lag_set = trial.suggest_categorical(f"{prefix}lag_set", sorted(_lag_sets(series)))
-    return {
+    history = {} if series.learner_history is None else {"history_length": series.learner_history}
+    return history | {
         "lags": _lag_sets(series)[lag_set],
         "rolling_windows": _rolling(series),
         "date_features": date_features and bool(DATE_FEATURES[frequency_family(series.freq)]),
@@ -143,16 +141,16 @@ def _suggest_linear(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
 def _suggest_ets(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
     seasonal = _ets_season(series) > 1
     model = trial.suggest_categorical("ets_model", ["ZZZ", "ZZN"]) if seasonal else "ZZN"
-    return {"model": model, "history_length": MAX_HISTORY}
+    return {"model": model, "history_length": series.statistical_history}
 
 
 def _suggest_theta(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
     decomposition = trial.suggest_categorical("theta_decomposition", ["multiplicative", "additive"])
-    return {"decomposition_type": decomposition, "history_length": MAX_HISTORY}
+    return {"decomposition_type": decomposition, "history_length": series.statistical_history}
 
 
 def _history(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
-    return {"history_length": MAX_HISTORY}
+    return {"history_length": series.statistical_history}
 
 
 FORECASTERS: dict[str, Forecaster] = {
@@ -211,10 +209,18 @@ def resolve_forecasters(allowed: list[str] | None, blocked: list[str] | None, se
     for name in [*(allowed or []), *(blocked or [])]:
         if name not in FORECASTERS:
             raise UserInputError(f"forecaster {name!r} is not known; choose among {', '.join(sorted(FORECASTERS))}")
+    order = PORTFOLIO_ORDER
+    if series.learner_history is not None:
+        # Many long series: global learners are cheaper than one statistical model per series.
+        order = (
+            "seasonal_naive",
+            "naive",
+            "lightgbm",
+            "linear",
+            *[n for n in order[2:] if n not in ("lightgbm", "linear")],
+        )
     chosen = [
-        FORECASTERS[name]
-        for name in PORTFOLIO_ORDER
-        if (allowed is None or name in allowed) and name not in (blocked or [])
+        FORECASTERS[name] for name in order if (allowed is None or name in allowed) and name not in (blocked or [])
     ]
     usable = [forecaster for forecaster in chosen if forecaster.applies(series)]
     if not usable:

@@ -40,8 +40,14 @@ logger = logging.getLogger(__name__)
 SEASON_LENGTHS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
 # The shortest training history of a non-seasonal series, in steps.
 MIN_STEPS = 8
-# Backtest windows when --n-windows is not given (fewer when the series are short).
+# Backtest windows when --n-windows is not given (fewer when the series are short, or the table large).
 DEFAULT_WINDOWS = 3
+LARGE_TABLE_WINDOWS = 2
+# Statistical models fit each series on at most this many recent steps, and on fewer when the series are
+# many: about STATISTICAL_ROWS steps over all series. Learners train on about LEARNER_ROWS steps at most.
+MAX_STATISTICAL_HISTORY = 1000
+STATISTICAL_ROWS = 20_000
+LEARNER_ROWS = 100_000
 # At most this many series vote on the frequency when --freq is not given.
 MAX_VOTING_SERIES = 500
 # Series named in a guardrail's detail.
@@ -133,6 +139,7 @@ def plan_forecast(settings: Any, events: Any) -> ForecastPlan:
     lengths = prepared.groupby("unique_id", sort=True).size()
 
     _choose_backtest(series, lengths, options)
+    _choose_history(series, lengths)
     guardrails = _guardrails(series, times, module.snap_to_grid(times), ids, long, combined, prepared, lengths, votes)
     validation = ValidationSpec(
         kind="backtest",
@@ -276,7 +283,17 @@ def _choose_backtest(series: SeriesSpec, lengths: pd.Series, options: ForecastOp
         series.season_length, series.min_train_length = 1, MIN_STEPS
     room = typical - series.min_train_length - horizon
     possible = 1 + max(room, 0) // series.step_size
-    series.n_windows = options.n_windows or max(1, min(DEFAULT_WINDOWS, possible))
+    windows = DEFAULT_WINDOWS if int(lengths.sum()) <= LEARNER_ROWS else LARGE_TABLE_WINDOWS
+    series.n_windows = options.n_windows or max(1, min(windows, possible))
+
+
+def _choose_history(series: SeriesSpec, lengths: pd.Series) -> None:
+    """Limit the history models fit on when the series are many and long, to keep trials within their time."""
+    n_series, rows = int(lengths.size), int(lengths.sum())
+    shortest = 2 * series.min_train_length + series.horizon
+    series.statistical_history = int(min(MAX_STATISTICAL_HISTORY, max(shortest, STATISTICAL_ROWS // n_series)))
+    if rows > LEARNER_ROWS:
+        series.learner_history = int(max(shortest, LEARNER_ROWS // n_series))
 
 
 def _guardrails(

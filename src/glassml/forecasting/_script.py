@@ -241,25 +241,28 @@ def calculate_metrics(history: pd.DataFrame, actual: pd.DataFrame, predictions: 
     MASE divides each series' mean absolute error by the mean absolute SEASON_LENGTH-step change of its
     history (one step when the history is shorter than two seasons); series without change are left out.
     """
-    merged = actual[["unique_id", "ds", "y"]].merge(predictions[["unique_id", "ds", "prediction"]], how="left")
-    scores = []
-    for uid, rows in merged.groupby("unique_id", sort=True):
-        y = rows["y"].to_numpy(float)
-        error = np.abs(y - rows["prediction"].to_numpy(float))
-        past = history.loc[history["unique_id"] == uid, "y"].to_numpy(float)
-        lag = SEASON_LENGTH if len(past) > 2 * SEASON_LENGTH else 1
-        scale = np.mean(np.abs(past[lag:] - past[:-lag])) if len(past) > lag else np.nan
-        total = np.abs(y) + np.abs(rows["prediction"].to_numpy(float))
-        scores.append(
-            {{
-                "mase": np.mean(error) / scale if scale > 0 else np.nan,
-                "smape": 200.0 * np.mean(np.divide(error, total, out=np.zeros_like(error), where=total > 0)),
-                "rmse": np.sqrt(np.mean(error**2)),
-                "wape": np.sum(error) / np.sum(np.abs(y)) if np.sum(np.abs(y)) > 0 else np.nan,
-            }}
-        )
-    table = pd.DataFrame(scores)
-    return {{name: float(table[name].mean()) for name in METRIC_NAMES}}
+    past = history.groupby("unique_id", sort=True)["y"]
+    seasonal = (history["y"] - past.shift(SEASON_LENGTH)).abs().groupby(history["unique_id"]).mean()
+    one_step = (history["y"] - past.shift(1)).abs().groupby(history["unique_id"]).mean()
+    scale = seasonal.where(past.size() > 2 * SEASON_LENGTH, one_step)
+
+    rows = actual[["unique_id", "ds", "y"]].merge(predictions[["unique_id", "ds", "prediction"]], how="left")
+    error = (rows["y"] - rows["prediction"]).abs()
+    total = rows["y"].abs() + rows["prediction"].abs()
+    rows = rows.assign(error=error, squared=error**2, ratio=(error / total).where(total > 0, 0.0), size=rows["y"].abs())
+    by_series = rows.groupby("unique_id", sort=True)
+    mean_error = by_series["error"].mean()
+    size = by_series["size"].sum()
+    series_scale = scale.reindex(mean_error.index)
+    scores = pd.DataFrame(
+        {{
+            "mase": (mean_error / series_scale).where(series_scale > 0),
+            "smape": 200.0 * by_series["ratio"].mean(),
+            "rmse": np.sqrt(by_series["squared"].mean()),
+            "wape": (by_series["error"].sum() / size).where(size > 0),
+        }}
+    )
+    return {{name: float(scores[name].mean()) for name in METRIC_NAMES}}
 
 
 def evaluate_model(data: pd.DataFrame) -> dict:
@@ -319,7 +322,7 @@ _STATISTICAL_PREDICT = """\
         predictions = forecaster.predict(h=horizon, level=levels or None)"""
 
 _LEARNER_FIT = """\
-    columns = ["unique_id", "ds", "y", *KNOWN_COVARIATES, *STATIC_FEATURES]
+    columns = ["unique_id", "ds", "y", *KNOWN_COVARIATES, *STATIC_FEATURES]{tail}
     # Conformal intervals come from HORIZON-step backtests inside the fit, which need two more horizons of history.
     enough = len(modelled) and modelled.groupby("unique_id")["ds"].size().min() >= MIN_TRAIN_LENGTH + 2 * HORIZON
     intervals = PredictionIntervals(n_windows=2, h=HORIZON) if prediction_intervals and enough else None
@@ -381,7 +384,13 @@ def render_forecast_script(spec: ForecastSpec) -> RenderedScript:
             imports.add_line(line)
         imports.add_line("from mlforecast.utils import PredictionIntervals")
         parts.append(feature_function)
-        fit, predict = _LEARNER_FIT, _LEARNER_PREDICT
+        learner_tail = ""
+        if params.get("history_length"):
+            learner_tail = (
+                "\n    # The learner trains on the last HISTORY_LENGTH steps of each series."
+                '\n    modelled = modelled.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)'
+            )
+        fit, predict = _LEARNER_FIT.format(tail=learner_tail), _LEARNER_PREDICT
     else:
         history = params.get("history_length")
         fit = _STATISTICAL_FIT if history else _STATISTICAL_FIT_ALL
