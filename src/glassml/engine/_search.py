@@ -294,8 +294,11 @@ class Search:
         asked = self._ask()
         if asked is None:
             return False
-        trial, config = asked
+        self._start(*asked)
+        return True
 
+    def _start(self, trial: optuna.trial.Trial, config: AlgorithmSpec) -> None:
+        """Record the code of configuration `config` on a new run and start it in a worker."""
         number = len(self.trials) + 1
         display = self._display_name(config.name)
         run_id = self._tracker.start_run(
@@ -331,7 +334,6 @@ class Search:
         latest_end = time.monotonic() + max(self.budget.search_time_left(), MIN_TRIAL_SECONDS)
         self.pool.submit(number, self.evaluate_job, payload, timeout=timeout, latest_end=latest_end)
         self.events.trial_started(record)
-        return True
 
     def _rounds_param(self, name: str) -> str | None:
         """Return the rounds parameter that early stopping chooses for learner `name`, or None."""

@@ -231,6 +231,9 @@ def resolve_forecasters(allowed: list[str] | None, blocked: list[str] | None, se
     return usable
 
 
+ENSEMBLE = "ensemble"
+
+
 def render_forecaster(name: str, params: dict[str, Any]) -> tuple[list[str], str]:
     """Return the import lines and the body of `generate_forecaster_config()` for a configuration."""
     if FORECASTERS[name].library == "statsforecast":
@@ -238,17 +241,20 @@ def render_forecaster(name: str, params: dict[str, Any]) -> tuple[list[str], str
     return _render_learner(name, params)
 
 
-def _render_statistical(name: str, params: dict[str, Any]) -> tuple[list[str], str]:
-    class_name = {
-        "naive": "Naive",
-        "seasonal_naive": "SeasonalNaive",
-        "auto_ets": "AutoETS",
-        "auto_theta": "AutoTheta",
-        "auto_ces": "AutoCES",
-        "auto_arima": "AutoARIMA",
-        "mstl": "MSTL",
-    }[name]
-    imports = {class_name, "Naive"}
+_STATISTICAL_CLASSES = {
+    "naive": "Naive",
+    "seasonal_naive": "SeasonalNaive",
+    "auto_ets": "AutoETS",
+    "auto_theta": "AutoTheta",
+    "auto_ces": "AutoCES",
+    "auto_arima": "AutoARIMA",
+    "mstl": "MSTL",
+}
+
+
+def statistical_model(name: str, params: dict[str, Any], alias: str) -> tuple[set[str], dict[str, str]]:
+    """Return the statsforecast classes a model needs and its constructor arguments as source."""
+    imports = {_STATISTICAL_CLASSES[name]}
     arguments: dict[str, str] = {}
     if name in ("seasonal_naive", "auto_theta", "auto_arima", "mstl"):
         arguments["season_length"] = "SEASON_LENGTH"
@@ -260,17 +266,83 @@ def _render_statistical(name: str, params: dict[str, Any]) -> tuple[list[str], s
     if name == "mstl":
         imports.add("AutoETS")
         arguments["trend_forecaster"] = 'AutoETS(model="ZZN")'
-    arguments["alias"] = "MODEL_NAME"
+    arguments["alias"] = alias
+    return imports, arguments
+
+
+def _render_statistical(name: str, params: dict[str, Any]) -> tuple[list[str], str]:
+    imports, arguments = statistical_model(name, params, "MODEL_NAME")
     lines = [
-        lit.call(class_name, arguments, prefix="model = ", indent=1),
+        lit.call(_STATISTICAL_CLASSES[name], arguments, prefix="model = ", indent=1),
         "    # A series on which the model fails to fit is forecast by the last value instead.",
         "    return StatsForecast(models=[model], freq=FREQ, n_jobs=1, fallback_model=Naive(alias=MODEL_NAME))",
     ]
     import_lines = [
         "from statsforecast import StatsForecast",
-        f"from statsforecast.models import {', '.join(sorted(imports))}",
+        f"from statsforecast.models import {', '.join(sorted(imports | {'Naive'}))}",
     ]
     return import_lines, "\n".join(lines)
+
+
+def render_ensemble(members: list[dict[str, Any]]) -> tuple[list[str], str]:
+    """Return the import lines and the functions that build an ensemble's statistical models and learner.
+
+    The statistical members share one `StatsForecast`; at most one member is a learner.
+    """
+    statistical = [member for member in members if FORECASTERS[member["name"]].library == "statsforecast"]
+    learners = [member for member in members if FORECASTERS[member["name"]].library == "mlforecast"]
+    import_lines: list[str] = []
+    functions = []
+    if statistical:
+        classes: set[str] = set()
+        lines = [
+            "def generate_statistical_config() -> StatsForecast:",
+            '    """Return the unfitted statistical members, one column of forecasts each."""',
+            "    models = [",
+        ]
+        for member in statistical:
+            imports, arguments = statistical_model(member["name"], member["params"], lit.literal(member["name"]))
+            classes |= imports
+            lines.append(lit.call(_STATISTICAL_CLASSES[member["name"]], arguments, suffix=",", indent=2))
+        lines += [
+            "    ]",
+            "    # A series on which a model fails to fit is forecast by the last value instead.",
+            "    return StatsForecast(models=models, freq=FREQ, n_jobs=1, fallback_model=Naive())",
+        ]
+        import_lines += [
+            "from statsforecast import StatsForecast",
+            f"from statsforecast.models import {', '.join(sorted(classes | {'Naive'}))}",
+        ]
+        functions.append("\n".join(lines))
+    if learners:
+        learner = learners[0]
+        imports, body = _render_learner(learner["name"], learner["params"])
+        import_lines += imports
+        body = body.replace("{MODEL_NAME: model}", f"{{{lit.literal(learner['name'])}: model}}")
+        functions.append(
+            "\n".join(
+                [
+                    "def generate_learner_config() -> MLForecast:",
+                    f'    """Return the unfitted {FORECASTERS[learner["name"]].display_name} member."""',
+                    body,
+                ]
+            )
+        )
+    parts = []
+    if statistical:
+        parts.append('"statistical": generate_statistical_config()')
+    if learners:
+        parts.append('"learner": generate_learner_config()')
+    functions.append(
+        "\n".join(
+            [
+                "def generate_forecaster_config() -> dict:",
+                '    """Return the unfitted members of the ensemble, whose forecasts are averaged."""',
+                "    return {" + ", ".join(parts) + "}",
+            ]
+        )
+    )
+    return import_lines, "\n\n\n".join(functions)
 
 
 def _season_fits_ets(params: dict[str, Any]) -> bool:

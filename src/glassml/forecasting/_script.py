@@ -13,7 +13,13 @@ from glassml.codegen import _literals as lit
 from glassml.codegen._imports import Imports
 from glassml.codegen._script import RenderedScript
 from glassml.data import render_reader
-from glassml.forecasting._forecasters import FORECASTERS, render_feature_config, render_forecaster
+from glassml.forecasting._forecasters import (
+    ENSEMBLE,
+    FORECASTERS,
+    render_ensemble,
+    render_feature_config,
+    render_forecaster,
+)
 from glassml.spec import ForecastSpec, SeriesSpec
 
 METRIC_NAMES = ("mase", "smape", "rmse", "wape")
@@ -299,15 +305,16 @@ def predict(
     return predictions[[*SERIES_ID_COLUMNS, TIME_COLUMN, *values]]
 '''
 
-_STATISTICAL_FIT = """\
-    has_intervals = True  # statsforecast models give intervals from their own error distribution
-    if len(modelled):
-        # Each series' model is fitted on its last HISTORY_LENGTH steps at most.
-        forecaster.fit(modelled.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)[["unique_id", "ds", "y"]])"""
+_STATISTICAL_INTERVALS = "    has_intervals = True  # from each model's own error distribution\n"
 
-_STATISTICAL_FIT_ALL = """\
-    has_intervals = True  # statsforecast models give intervals from their own error distribution
-    if len(modelled):
+_STATISTICAL_FIT = f"""\
+{_STATISTICAL_INTERVALS}    if len(modelled):
+        # Each series' model is fitted on its last HISTORY_LENGTH steps at most.
+        recent = modelled.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)
+        forecaster.fit(recent[["unique_id", "ds", "y"]])"""
+
+_STATISTICAL_FIT_ALL = f"""\
+{_STATISTICAL_INTERVALS}    if len(modelled):
         forecaster.fit(modelled[["unique_id", "ds", "y"]])"""
 
 _STATISTICAL_PREDICT = """\
@@ -315,7 +322,8 @@ _STATISTICAL_PREDICT = """\
         # Statistical models are local: each series' model is fitted again on the new history.
         length = history.groupby("unique_id", sort=False)["ds"].transform("size")
         recent = history[length >= MIN_TRAIN_LENGTH]{tail}
-        predictions = forecaster.forecast(df=recent[["unique_id", "ds", "y"]], h=horizon, level=levels or None)
+        recent = recent[["unique_id", "ds", "y"]]
+        predictions = forecaster.forecast(df=recent, h=horizon, level=levels or None)
     elif model["short_series_means"].size == model["last_steps"].size:
         predictions = pd.DataFrame(columns=["unique_id", "ds"])
     else:
@@ -353,10 +361,22 @@ _LEARNER_PREDICT = """\
         predictions = pd.DataFrame(columns=["unique_id", "ds"])"""
 
 
+_ENSEMBLE_AVERAGE = """\
+    predictions = parts[0]
+    for part in parts[1:]:
+        predictions = predictions.merge(part, on=["unique_id", "ds"], how="outer")
+    # The ensemble's forecast and bounds are the means of its members' (bounds where members have them).
+    averaged = predictions[["unique_id", "ds"]].copy()
+    averaged[MODEL_NAME] = predictions[[name for name in MEMBERS if name in predictions]].mean(axis=1)
+    for level in levels:
+        for side in ("lo", "hi"):
+            bounds = [f"{name}-{side}-{level}" for name in MEMBERS if f"{name}-{side}-{level}" in predictions]
+            averaged[f"{MODEL_NAME}-{side}-{level}"] = predictions[bounds].mean(axis=1) if bounds else np.nan
+    predictions = averaged"""
+
+
 def render_forecast_script(spec: ForecastSpec) -> RenderedScript:
     """Render the whole script.py of a forecasting trial."""
-    forecaster = FORECASTERS[spec.algorithm.name]
-    params = spec.algorithm.params
     imports = Imports()
     for line in (
         "from __future__ import annotations",
@@ -373,38 +393,12 @@ def render_forecast_script(spec: ForecastSpec) -> RenderedScript:
     reader = render_reader(spec.read)
     for line in reader.imports:
         imports.add_line(line)
-    forecaster_imports, forecaster_body = render_forecaster(spec.algorithm.name, params)
-    for line in forecaster_imports:
-        imports.add_line(line)
 
     parts = [reader.function, _GRID_FUNCTIONS.strip("\n")]
-    if forecaster.library == "mlforecast":
-        feature_imports, feature_function = render_feature_config(params, spec.series)
-        for line in feature_imports:
-            imports.add_line(line)
-        imports.add_line("from mlforecast.utils import PredictionIntervals")
-        parts.append(feature_function)
-        learner_tail = ""
-        if params.get("history_length"):
-            learner_tail = (
-                "\n    # The learner trains on the last HISTORY_LENGTH steps of each series."
-                '\n    modelled = modelled.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)'
-            )
-        fit, predict = _LEARNER_FIT.format(tail=learner_tail), _LEARNER_PREDICT
+    if spec.algorithm.name == ENSEMBLE:
+        fit, predict = _ensemble_parts(spec, imports, parts)
     else:
-        history = params.get("history_length")
-        fit = _STATISTICAL_FIT if history else _STATISTICAL_FIT_ALL
-        tail = '.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)' if history else ""
-        predict = _STATISTICAL_PREDICT.format(tail=tail)
-    parts.append(
-        "\n".join(
-            [
-                f"def generate_forecaster_config() -> {_FORECASTER_CLASS[forecaster.library]}:",
-                f'    """Return the unfitted {forecaster.display_name} forecaster with every parameter written out."""',
-                forecaster_body,
-            ]
-        )
-    )
+        fit, predict = _single_parts(spec, imports, parts)
     parts.append(_MODEL_FUNCTIONS.format(fit=fit, predict=predict).strip("\n"))
     parts.append(_main(spec))
 
@@ -424,6 +418,88 @@ def render_forecast_script(spec: ForecastSpec) -> RenderedScript:
     functions = "\n\n\n".join(part.strip("\n") for part in parts if part.strip())
     source = source + "\n\n\n" + functions + '\n\n\nif __name__ == "__main__":\n    main()\n'
     return RenderedScript(source=source, modules=imports.top_level_modules)
+
+
+def _learner_tail(params: dict, constant: str) -> str:
+    if not params.get("history_length"):
+        return ""
+    return (
+        f"\n    # The learner trains on the last {constant} steps of each series."
+        f'\n    modelled = modelled.groupby("unique_id", sort=False).tail({constant})'
+    )
+
+
+def _single_parts(spec: ForecastSpec, imports: Imports, parts: list[str]) -> tuple[str, str]:
+    """Add the configuration functions of one forecaster to `parts`; return its fit and forecast blocks."""
+    forecaster = FORECASTERS[spec.algorithm.name]
+    params = spec.algorithm.params
+    forecaster_imports, forecaster_body = render_forecaster(spec.algorithm.name, params)
+    for line in forecaster_imports:
+        imports.add_line(line)
+    if forecaster.library == "mlforecast":
+        _add_feature_config(params, spec, imports, parts)
+        fit, predict = _LEARNER_FIT.format(tail=_learner_tail(params, "HISTORY_LENGTH")), _LEARNER_PREDICT
+    else:
+        history = params.get("history_length")
+        fit = _STATISTICAL_FIT if history else _STATISTICAL_FIT_ALL
+        tail = '.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)' if history else ""
+        predict = _STATISTICAL_PREDICT.format(tail=tail)
+    parts.append(
+        "\n".join(
+            [
+                f"def generate_forecaster_config() -> {_FORECASTER_CLASS[forecaster.library]}:",
+                f'    """Return the unfitted {forecaster.display_name} forecaster with every parameter written out."""',
+                forecaster_body,
+            ]
+        )
+    )
+    return fit, predict
+
+
+def _add_feature_config(params: dict, spec: ForecastSpec, imports: Imports, parts: list[str]) -> None:
+    feature_imports, feature_function = render_feature_config(params, spec.series)
+    for line in feature_imports:
+        imports.add_line(line)
+    imports.add_line("from mlforecast.utils import PredictionIntervals")
+    parts.append(feature_function)
+
+
+def _ensemble_parts(spec: ForecastSpec, imports: Imports, parts: list[str]) -> tuple[str, str]:
+    """Add the members' configuration functions to `parts`; return the ensemble's fit and forecast blocks."""
+    members = spec.algorithm.params["members"]
+    learner = next((m for m in members if FORECASTERS[m["name"]].library == "mlforecast"), None)
+    has_statistical = any(FORECASTERS[m["name"]].library == "statsforecast" for m in members)
+    if learner is not None:
+        _add_feature_config(learner["params"], spec, imports, parts)
+    ensemble_imports, functions = render_ensemble(members)
+    for line in ensemble_imports:
+        imports.add_line(line)
+    parts.append(functions)
+
+    fit_blocks = ["    has_intervals = True"]
+    predict_blocks = ["    parts = []"]
+    if has_statistical:
+        fit_blocks.append(
+            _STATISTICAL_FIT.replace(_STATISTICAL_INTERVALS, "").replace(
+                "forecaster.fit(", 'forecaster["statistical"].fit('
+            )
+        )
+        statistical = _STATISTICAL_PREDICT.format(tail='.groupby("unique_id", sort=False).tail(HISTORY_LENGTH)')
+        predict_blocks += [
+            '    if "statistical" in forecaster:',
+            textwrap.indent(statistical.replace("forecaster.", 'forecaster["statistical"].'), "    "),
+            "        parts.append(predictions)",
+        ]
+    if learner is not None:
+        learner_fit = _LEARNER_FIT.format(tail=_learner_tail(learner["params"], "LEARNER_HISTORY_LENGTH"))
+        learner_fit = learner_fit.replace("forecaster.fit(", 'forecaster["learner"].fit(')
+        fit_blocks.append(learner_fit)
+        predict_blocks += [
+            textwrap.indent(_LEARNER_PREDICT.replace("forecaster.predict(", 'forecaster["learner"].predict('), ""),
+            "    parts.append(predictions)",
+        ]
+    predict_blocks.append(_ENSEMBLE_AVERAGE)
+    return "\n".join(fit_blocks), "\n".join(predict_blocks)
 
 
 def render_data_module(spec: ForecastSpec) -> str:
@@ -475,9 +551,26 @@ def _constants(spec: ForecastSpec) -> str:
         f"METRIC_NAMES = {lit.literal(_metric_order(spec.metric))}",
         f"MODEL_NAME = {lit.literal(spec.algorithm.name)}",
     ]
-    if params.get("history_length"):
+    if spec.algorithm.name == ENSEMBLE:
+        members = params["members"]
+        lines.append(lit.collection([member["name"] for member in members], "MEMBERS = "))
+        if any(FORECASTERS[member["name"]].library == "statsforecast" for member in members):
+            lines.append(f"HISTORY_LENGTH = {spec.series.statistical_history}")
+        for member in members:
+            history = member["params"].get("history_length")
+            if history and FORECASTERS[member["name"]].library == "mlforecast":
+                lines.append(f"LEARNER_HISTORY_LENGTH = {int(history)}")
+    elif params.get("history_length"):
         lines.append(f"HISTORY_LENGTH = {int(params['history_length'])}")
     return "\n".join(lines)
+
+
+def display_name(spec: ForecastSpec) -> str:
+    """Return how the header and the notebook name the trial's forecaster."""
+    if spec.algorithm.name != ENSEMBLE:
+        return FORECASTERS[spec.algorithm.name].display_name
+    names = [FORECASTERS[member["name"]].display_name for member in spec.algorithm.params["members"]]
+    return "mean of " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _metric_order(primary: str) -> list[str]:
@@ -488,7 +581,7 @@ def _header(spec: ForecastSpec) -> str:
     series = spec.series
     data_name = lit.comment_text(spec.data.path.replace("\\", "/").rsplit("/", 1)[-1], max_length=60)
     experiment = lit.comment_text(spec.experiment, max_length=60)
-    display = FORECASTERS[spec.algorithm.name].display_name
+    display = display_name(spec)
     about = (
         f"Trial {spec.trial_number} of experiment {experiment}. Written by glassml {spec.glassml_version} for "
         f"Python {spec.python_version} from the trial's spec. The search scored this trial by running this "
