@@ -169,6 +169,7 @@ class SeriesSpec:
     # (None: all of them). They keep a trial's time in bounds on long series.
     statistical_history: int = 1000
     learner_history: int | None = None
+    n_series: int = 1
 
 
 @dataclass

@@ -140,8 +140,16 @@ def _suggest_linear(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
 
 def _suggest_ets(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
     seasonal = _ets_season(series) > 1
-    model = trial.suggest_categorical("ets_model", ["ZZZ", "ZZN"]) if seasonal else "ZZN"
-    return {"model": model, "history_length": series.statistical_history}
+    model = trial.suggest_categorical("ets_model", ["ZZZ", "ZZN", "AZA", "MZM"]) if seasonal else "ZZN"
+    params: dict[str, Any] = {"model": model}
+    if trial.suggest_categorical("ets_damped", ["searched", "no"]) == "no":
+        params["damped"] = False  # half the candidate models: the fit takes about half the time
+    return params | {"history_length": series.statistical_history}
+
+
+def _ets_portfolio(series: SeriesSpec) -> list[dict[str, Any]]:
+    values = {"ets_model": "ZZZ"} if _ets_season(series) > 1 else {}
+    return [values | {"ets_damped": "no" if series.n_series > PANEL_SERIES else "searched"}]
 
 
 def _suggest_theta(trial: optuna.Trial, series: SeriesSpec) -> dict[str, Any]:
@@ -163,7 +171,7 @@ FORECASTERS: dict[str, Forecaster] = {
             "AutoETS",
             "statsforecast",
             _suggest_ets,
-            lambda series: [{"ets_model": "ZZZ"} if _ets_season(series) > 1 else {}],
+            _ets_portfolio,
         ),
         Forecaster(
             "auto_theta",
@@ -175,7 +183,12 @@ FORECASTERS: dict[str, Forecaster] = {
         Forecaster(
             "auto_ces", "AutoCES", "statsforecast", lambda trial, series: {"model": "Z"} | _history(trial, series)
         ),
-        Forecaster("auto_arima", "AutoARIMA", "statsforecast", _history),
+        Forecaster(
+            "auto_arima",
+            "AutoARIMA",
+            "statsforecast",
+            _history,
+        ),
         Forecaster("mstl", "MSTL", "statsforecast", _history, seasonal=True),
         Forecaster("lightgbm", "LightGBM on lags", "mlforecast", _suggest_lightgbm, _lightgbm_portfolio),
         Forecaster(
@@ -187,6 +200,9 @@ FORECASTERS: dict[str, Forecaster] = {
         ),
     )
 }
+
+# Above this many series, the first trials favour global learners and fast statistical models.
+PANEL_SERIES = 10
 
 # The order of the first trials: fast baselines, then the learners, then the slower statistical models.
 PORTFOLIO_ORDER = (
@@ -200,6 +216,18 @@ PORTFOLIO_ORDER = (
     "mstl",
     "auto_arima",
 )
+# The same for panels of many series.
+PANEL_ORDER = (
+    "seasonal_naive",
+    "naive",
+    "lightgbm",
+    "auto_theta",
+    "linear",
+    "auto_ces",
+    "mstl",
+    "auto_ets",
+    "auto_arima",
+)
 
 
 def resolve_forecasters(allowed: list[str] | None, blocked: list[str] | None, series: SeriesSpec) -> list[Forecaster]:
@@ -210,18 +238,15 @@ def resolve_forecasters(allowed: list[str] | None, blocked: list[str] | None, se
         if name not in FORECASTERS:
             raise UserInputError(f"forecaster {name!r} is not known; choose among {', '.join(sorted(FORECASTERS))}")
     order = PORTFOLIO_ORDER
-    if series.learner_history is not None:
-        # Many long series: global learners are cheaper than one statistical model per series.
-        order = (
-            "seasonal_naive",
-            "naive",
-            "lightgbm",
-            "linear",
-            *[n for n in order[2:] if n not in ("lightgbm", "linear")],
-        )
+    if series.n_series > PANEL_SERIES:
+        # Many series: global learners and the fast statistical models before one AutoETS per series.
+        order = PANEL_ORDER
     chosen = [
         FORECASTERS[name] for name in order if (allowed is None or name in allowed) and name not in (blocked or [])
     ]
+    if allowed is None and series.n_series > PANEL_SERIES:
+        # AutoARIMA takes minutes on a few dozen series; it is searched there only when allowed by name.
+        chosen = [forecaster for forecaster in chosen if forecaster.name != "auto_arima"]
     usable = [forecaster for forecaster in chosen if forecaster.applies(series)]
     if not usable:
         raise UserInputError(
@@ -260,7 +285,7 @@ def statistical_model(name: str, params: dict[str, Any], alias: str) -> tuple[se
         arguments["season_length"] = "SEASON_LENGTH"
     if name in ("auto_ets", "auto_ces"):
         arguments["season_length"] = "SEASON_LENGTH" if _season_fits_ets(params) else "1"
-    for key in ("model", "decomposition_type"):
+    for key in ("model", "damped", "decomposition_type"):
         if key in params:
             arguments[key] = lit.literal(params[key])
     if name == "mstl":

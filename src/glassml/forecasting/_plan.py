@@ -290,6 +290,7 @@ def _choose_backtest(series: SeriesSpec, lengths: pd.Series, options: ForecastOp
 def _choose_history(series: SeriesSpec, lengths: pd.Series) -> None:
     """Limit the history models fit on when the series are many and long, to keep trials within their time."""
     n_series, rows = int(lengths.size), int(lengths.sum())
+    series.n_series = n_series
     shortest = 2 * series.min_train_length + series.horizon
     series.statistical_history = int(min(MAX_STATISTICAL_HISTORY, max(shortest, STATISTICAL_ROWS // n_series)))
     if rows > LEARNER_ROWS:

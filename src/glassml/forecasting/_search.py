@@ -66,7 +66,8 @@ class ForecastSearch(Search):
             limit = self.settings.max_trials or 0
             return len(self.trials) + 1 >= limit
         cost = sum(member.seconds or 0.0 for member in members)
-        return self.budget.search_time_left() <= 1.5 * cost + 2.0
+        # Members fitted together cost about the sum of their trials; a replacement worker may need seconds to start.
+        return self.budget.search_time_left() <= 2.5 * cost + 5.0
 
     def _portfolio(self, plan: Any, algorithms: list[Forecaster]) -> list[dict[str, Any]]:  # type: ignore[override]
         return [
