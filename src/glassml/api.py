@@ -12,6 +12,7 @@ import pandas as pd
 from glassml.data._guardrails import emit
 from glassml.engine import TrainSettings, TrialRun, leaderboard, parse_duration, train
 from glassml.errors import UserInputError
+from glassml.forecasting._options import ForecastOptions
 from glassml.tracking import Tracker
 
 SNAPSHOT_FOLDER = Path("glassml-runs") / "snapshots"
@@ -22,15 +23,17 @@ class AutoML:
 
     Parameters
     ----------
-    task : {"auto", "classification", "binary", "multiclass", "regression"}, default="auto"
+    task : {"auto", "classification", "binary", "multiclass", "regression", "forecasting"}, default="auto"
         The task. "auto" infers it from the target and reports which rule applied. "binary" and
-        "multiclass" request classification and check the number of classes.
+        "multiclass" request classification and check the number of classes. "forecasting" needs
+        `time_column` and `horizon` in `fit`.
     time_limit : float or str, default=60
         Seconds for the whole `fit`, refit included; also "90s", "10m" or "1h".
     max_trials : int or None, default=None
         Stop after this many trials even if time is left.
     metric : str or None, default=None
-        Primary metric; None picks ROC AUC for binary, log loss for multiclass, RMSE for regression.
+        Primary metric; None picks ROC AUC for binary, log loss for multiclass, RMSE for regression
+        and MASE for forecasting.
     seed : int, default=0
         Seed of the search and of every generated script.
     validation : str, default="auto"
@@ -92,6 +95,16 @@ class AutoML:
         positive_label: Any = None,
         validation_data: pd.DataFrame | str | Path | None = None,
         test_data: pd.DataFrame | str | Path | None = None,
+        time_column: str | None = None,
+        horizon: int | None = None,
+        series_id: list[str] | None = None,
+        freq: str | None = None,
+        aggregate: str | None = None,
+        known_covariates: list[str] | None = None,
+        static_features: list[str] | None = None,
+        n_windows: int | None = None,
+        step_size: int | None = None,
+        levels: list[int] | None = None,
     ) -> AutoML:
         """Search models for `data` (a DataFrame, or a CSV or Parquet path) and refit the best.
 
@@ -100,7 +113,28 @@ class AutoML:
         cross-validation or a holdout. `test_data` scores the refitted best model once. Its scores
         are in `test_scores` and are stored as ``test_*`` metrics on the best trial's run. Both take the same forms
         as `data` and must have its columns.
+
+        For `task="forecasting"`, `data` is a long table (one row per series and time step):
+        `time_column` holds the timestamps, `series_id` the columns that identify a series, and
+        `horizon` the number of steps to forecast. The other series options are those of
+        `glassml train --task forecasting`; `levels` are the prediction interval levels in percent.
         """
+        forecast = None
+        if self.task == "forecasting":
+            if time_column is None or horizon is None:
+                raise UserInputError("task='forecasting' needs fit(..., time_column=..., horizon=...)")
+            forecast = ForecastOptions(
+                time_column=time_column,
+                horizon=int(horizon),
+                series_id=list(series_id or []),
+                freq=freq,
+                aggregate=aggregate,
+                known_covariates=list(known_covariates or []),
+                static_features=list(static_features or []),
+                n_windows=n_windows,
+                step_size=step_size,
+                levels=[80, 95] if levels is None else [int(level) for level in levels],
+            )
         started = time.time()
         path = _as_path(data)
         validation_path = None if validation_data is None else _as_path(validation_data)
@@ -127,6 +161,7 @@ class AutoML:
             tracking_uri=self.tracking_uri,
             n_workers=self.n_workers,
             early_stopping=self.early_stopping,
+            forecast=forecast,
         )
         self.result_ = train(settings)
         emit(self.result_.plan.guardrails, stacklevel=3)
@@ -160,6 +195,17 @@ class AutoML:
     def predict(self, data: pd.DataFrame) -> pd.Series:
         """Predict with the best model, in the type of the training target."""
         return self.best_run.predict(data)["prediction"]
+
+    def forecast(
+        self, history: pd.DataFrame | None = None, future: pd.DataFrame | None = None, levels: list[int] | None = None
+    ) -> pd.DataFrame:
+        """Forecast the next `horizon` steps of every series with the best forecaster.
+
+        `history` (laid out like the training table) replaces the training history; `future` holds the
+        known covariates of the forecast steps. Returns the id and time columns, `prediction` and
+        `lower_<level>` / `upper_<level>` per level.
+        """
+        return self.best_run.forecast(history, future, levels)
 
     def predict_proba(self, data: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities of the best model, one column per class."""
