@@ -333,7 +333,9 @@ _LEARNER_FIT = """\
     columns = ["unique_id", "ds", "y", *KNOWN_COVARIATES, *STATIC_FEATURES]{tail}
     # Conformal intervals come from HORIZON-step backtests inside the fit, which need two more horizons of history.
     enough = len(modelled) and modelled.groupby("unique_id")["ds"].size().min() >= MIN_TRAIN_LENGTH + 2 * HORIZON
-    intervals = PredictionIntervals(n_windows=2, h=HORIZON) if prediction_intervals and enough else None
+    # The residuals' spread is kept too, so that a newer history's intervals scale with its own spread.
+    intervals = PredictionIntervals(n_windows=2, h=HORIZON, scale_estimator="std")
+    intervals = intervals if prediction_intervals and enough else None
     has_intervals = intervals is not None
     if prediction_intervals and not enough:
         logger.warning("some series are too short for conformal prediction intervals; forecasts have none")
@@ -356,7 +358,11 @@ _LEARNER_PREDICT = """\
     fitted = history is None and model["short_series_means"].size < model["last_steps"].size
     if fitted or (new_df is not None and len(new_df)):
         with_levels = levels if levels and model["has_intervals"] else None
-        predictions = forecaster.predict(horizon, level=with_levels, new_df=new_df, X_df=x_df)
+        # With a newer history, the training residuals are rescaled by the ratio of the histories' spreads.
+        transfer = "scale_aligned" if new_df is not None and with_levels else None
+        predictions = forecaster.predict(
+            horizon, level=with_levels, new_df=new_df, X_df=x_df, transfer_conformal=transfer
+        )
     else:
         predictions = pd.DataFrame(columns=["unique_id", "ds"])"""
 
