@@ -6,7 +6,7 @@ VENV ?= .venv
 VENV_PYTHON := $(VENV)/bin/python
 LOCK := requirements/lock.txt
 
-.PHONY: setup test demo lint bench bench-venvs bench-overhead lock clean
+.PHONY: setup test demo demo-forecast lint bench bench-venvs bench-overhead lock clean
 
 # The stamp file records that the venv holds the locked versions; it is rebuilt when the lock or
 # pyproject.toml changes.
@@ -24,6 +24,13 @@ test: setup
 
 demo: setup
 	$(VENV)/bin/glassml train examples/data/penguins_species.parquet --target species --time-limit 60 --experiment demo
+
+# Forecasting: 46 monthly series of home sales, 12 months ahead, then the forecast of the best run.
+demo-forecast: setup
+	$(VENV)/bin/glassml train examples/data/tx_housing_sales.parquet --task forecasting --target sales \
+		--time-column date --series-id city --horizon 12 --time-limit 60 --experiment demo-forecast
+	$(VENV)/bin/glassml forecast "$$($(VENV)/bin/glassml leaderboard --experiment demo-forecast --format json \
+		| $(VENV_PYTHON) -c 'import json, sys; print(json.load(sys.stdin)[0]["run_id"])')" --out forecast.csv
 
 lint: setup
 	$(VENV)/bin/ruff check src tests

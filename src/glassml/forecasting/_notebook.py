@@ -19,9 +19,9 @@ forecast.head(10)"""
 PLOT_CELL = """\
 import matplotlib.pyplot as plt
 
-shown = forecast["unique_id"].drop_duplicates().head(SERIES_TO_PLOT)
-figure, axes = plt.subplots(len(shown), 1, figsize=(10, 3 * len(shown)), squeeze=False)
-for axis, uid in zip(axes[:, 0], shown):
+plotted_series = forecast["unique_id"].drop_duplicates().head(SERIES_TO_PLOT)
+figure, axes = plt.subplots(len(plotted_series), 1, figsize=(10, 3 * len(plotted_series)), squeeze=False)
+for axis, uid in zip(axes[:, 0], plotted_series):
     past = history[history["unique_id"] == uid].tail(4 * script.HORIZON)
     future = forecast[forecast["unique_id"] == uid]
     axis.plot(past["ds"], past["y"], label="history")
