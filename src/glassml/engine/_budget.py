@@ -47,7 +47,10 @@ class Budget:
     def time_left(self) -> float:
         return self.deadline - EXIT_RESERVE_SECONDS - time.time()
 
-    def reserve_refit(self, fit_seconds: float, fits_per_trial: float) -> None:
-        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits."""
+    def reserve_refit(self, fit_seconds: float, fits_per_trial: float, extra_seconds: float = 0.0) -> None:
+        """Keep time to refit a candidate whose trial took `fit_seconds` over `fits_per_trial` fits.
+
+        `extra_seconds` covers what a refit costs beyond the fit, such as preparing the data again.
+        """
         one_fit = fit_seconds / max(fits_per_trial, 1.0)
-        self.refit_reserve = 1.5 * one_fit + 1.0
+        self.refit_reserve = 1.5 * one_fit + 1.0 + extra_seconds

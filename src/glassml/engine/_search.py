@@ -283,6 +283,10 @@ class Search:
     def _fits_per_trial(self, spec: Any) -> float:
         return _fits_per_trial(spec)
 
+    def _refit_extra_seconds(self) -> float:
+        """Seconds a refit needs beyond the fit itself."""
+        return 0.0
+
     def _trial_time_available(self) -> float:
         return min(self.budget.search_time_left(), self._trial_cap())
 
@@ -419,7 +423,9 @@ class Search:
             if self.best is None or record.loss < (self.best.loss or math.inf):
                 self.best = record
                 scoring_seconds = record.fit_seconds - result.value.get("rounds_seconds", 0.0)
-                self.budget.reserve_refit(scoring_seconds, self._fits_per_trial(record.spec))
+                self.budget.reserve_refit(
+                    scoring_seconds, self._fits_per_trial(record.spec), self._refit_extra_seconds()
+                )
         elif result.status == "timeout":
             self._fail(record, "timeout", result.error or "timed out")
         else:

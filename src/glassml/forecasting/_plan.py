@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,8 @@ class ForecastPlan:
     n_rows: int
     n_series: int
     dropped_target_rows: int = 0
+    # Seconds the script's preparation of the long table took here; a refit in the parent repeats it.
+    prepare_seconds: float = 0.0
     guardrails: list[Guardrail] = field(default_factory=list)
 
     @property
@@ -130,12 +133,14 @@ def plan_forecast(settings: Any, events: Any) -> ForecastPlan:
     )
     data = fingerprint(settings.data_path, rows=len(table), columns=table.shape[1])
     module = load_script(render_data_module(_data_spec(read, data, target, series)), "glassml_series_plan")
+    preparing = time.perf_counter()
     long = module.long_table(table)
     try:
         combined = module.combine_duplicates(long)
     except ValueError as error:
         raise UserInputError(str(error)) from None
     prepared = module.fill_grid(combined)
+    prepare_seconds = time.perf_counter() - preparing
     lengths = prepared.groupby("unique_id", sort=True).size()
 
     _choose_backtest(series, lengths, options)
@@ -161,6 +166,7 @@ def plan_forecast(settings: Any, events: Any) -> ForecastPlan:
         n_series=int(lengths.size),
         dropped_target_rows=0,
         guardrails=guardrails,
+        prepare_seconds=prepare_seconds,
     )
     events.planned(plan)
     return plan

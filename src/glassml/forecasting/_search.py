@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import platform
+import threading
 from typing import Any
 
 import optuna
@@ -29,6 +31,7 @@ class ForecastSearch(Search):
     evaluate_job = "glassml.forecasting._jobs:evaluate"
     refit_job = "glassml.forecasting._jobs:refit"
     _ensemble_started = False
+    _portfolio_size = 0
 
     def _launch(self) -> bool:
         """Start the ensemble of the best forecasters once the time left only just pays for it, else a trial."""
@@ -65,16 +68,21 @@ class ForecastSearch(Search):
         if self.budget.time_limit is None:
             limit = self.settings.max_trials or 0
             return len(self.trials) + 1 >= limit
+        # Members fitted together cost about the sum of their trials; a replacement worker may need seconds to
+        # start. Before the portfolio has run, only a deadline that would leave no later chance starts it.
         cost = sum(member.seconds or 0.0 for member in members)
-        # Members fitted together cost about the sum of their trials; a replacement worker may need seconds to start.
-        return self.budget.search_time_left() <= 2.5 * cost + 5.0
+        left = self.budget.search_time_left()
+        portfolio_done = len(self.trials) >= self._portfolio_size
+        return left <= 1.2 * cost + 3.0 or (portfolio_done and left <= 2.5 * cost + 5.0)
 
     def _portfolio(self, plan: Any, algorithms: list[Forecaster]) -> list[dict[str, Any]]:  # type: ignore[override]
-        return [
+        portfolio = [
             {"forecaster": forecaster.name, **values}
             for forecaster in algorithms
             for values in forecaster.portfolio(plan.series)
         ]
+        self._portfolio_size = len(portfolio)
+        return portfolio
 
     def _suggest(self, trial: optuna.trial.Trial) -> AlgorithmSpec:
         name = trial.suggest_categorical("forecaster", [forecaster.name for forecaster in self._algorithms])
@@ -114,6 +122,16 @@ class ForecastSearch(Search):
             training_data=spec.data.path,
         )
 
+    def run(self, tracker: Any, parent_run_id: str, plan: Any, algorithms: list[Any]) -> None:
+        # When the search deadline ends every worker's trial, the parent refits the best forecaster itself:
+        # import the forecasting libraries in the background meanwhile, so that refit does not wait for them.
+        threading.Thread(target=_import_forecasting_libraries, daemon=True).start()
+        super().run(tracker, parent_run_id, plan, algorithms)
+
+    def _refit_extra_seconds(self) -> float:
+        # A refit in the parent reads and prepares the training table again.
+        return 2.0 * self._plan.prepare_seconds + 1.0
+
     def _fits_per_trial(self, spec: ForecastSpec) -> float:  # type: ignore[override]
         windows = float(spec.validation.n_folds or 1)
         names = [m["name"] for m in spec.algorithm.params["members"]] if spec.algorithm.name == ENSEMBLE else []
@@ -129,3 +147,11 @@ def _close_enough(loss: float | None, best: float | None) -> bool:
     if loss is None or best is None:
         return False
     return loss <= best + abs(best) * (ENSEMBLE_TOLERANCE - 1.0)
+
+
+def _import_forecasting_libraries() -> None:
+    for module in ("statsforecast.models", "mlforecast", "mlforecast.utils", "lightgbm", "sklearn.linear_model"):
+        try:
+            importlib.import_module(module)
+        except ImportError:  # the refit reports it, if it needs the module
+            return
