@@ -20,7 +20,7 @@ $(VENV)/.installed: $(LOCK) pyproject.toml
 setup: $(VENV)/.installed
 
 test: setup
-	$(VENV_PYTHON) -m pytest -q
+	$(VENV_PYTHON) -m pytest -q --durations=15
 
 demo: setup
 	$(VENV)/bin/glassml train examples/data/penguins_species.parquet --target species --time-limit 60 --experiment demo
