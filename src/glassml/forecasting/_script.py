@@ -340,6 +340,8 @@ _LEARNER_FIT = """\
     if prediction_intervals and not enough:
         logger.warning("some series are too short for conformal prediction intervals; forecasts have none")
     if len(modelled):
+        # NOTE: static features reach the learner as pandas categories; LightGBM splits on them, while a
+        # ridge learner cannot use text categories and its fit fails.
         forecaster.fit(
             modelled[columns].astype(dict.fromkeys(STATIC_FEATURES, "category")),
             static_features=STATIC_FEATURES,
