@@ -66,8 +66,10 @@ def check_columns(df: pd.DataFrame, columns: list[str]) -> None:
 
 def long_table(df: pd.DataFrame, *, with_target: bool = True) -> pd.DataFrame:
     """Return one row per input row: unique_id, ds, y, then covariates and static features."""
+    # Future covariates need no target, and the static features are known from the history.
     target = [TARGET_COLUMN] if with_target else []
-    check_columns(df, [TIME_COLUMN, *target, *SERIES_ID_COLUMNS, *KNOWN_COVARIATES, *STATIC_FEATURES])
+    statics = STATIC_FEATURES if with_target else []
+    check_columns(df, [TIME_COLUMN, *target, *SERIES_ID_COLUMNS, *KNOWN_COVARIATES, *statics])
     times = pd.to_datetime(df[TIME_COLUMN], errors="coerce")
     if times.isna().any():
         row = int(times.isna().to_numpy().argmax())
@@ -77,7 +79,7 @@ def long_table(df: pd.DataFrame, *, with_target: bool = True) -> pd.DataFrame:
         data["y"] = pd.to_numeric(df[TARGET_COLUMN], errors="coerce").astype("float64")
     for column in KNOWN_COVARIATES:
         data[column] = pd.to_numeric(df[column], errors="coerce").astype("float64")
-    for column in STATIC_FEATURES:
+    for column in statics:
         data[column] = df[column].to_numpy()
     for column in SERIES_ID_COLUMNS:
         data[column] = df[column].to_numpy()
@@ -355,7 +357,10 @@ _LEARNER_PREDICT = """\
         new_df = history[length >= MIN_TRAIN_LENGTH][["unique_id", "ds", "y", *KNOWN_COVARIATES, *STATIC_FEATURES]]
         new_df = new_df.astype(dict.fromkeys(STATIC_FEATURES, "category"))
     if KNOWN_COVARIATES and future is None:
-        raise ValueError(f"the forecaster uses known covariates {KNOWN_COVARIATES!r}: give their future values")
+        raise ValueError(
+            f"the forecaster uses known covariates {KNOWN_COVARIATES!r}: give their values for the forecast steps "
+            "(--future FILE in glassml forecast, --future-data FILE in script.py)"
+        )
     x_df = future[["unique_id", "ds", *KNOWN_COVARIATES]] if KNOWN_COVARIATES else None
     fitted = history is None and model["short_series_means"].size < model["last_steps"].size
     if fitted or (new_df is not None and len(new_df)):
