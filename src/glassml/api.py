@@ -201,7 +201,7 @@ class AutoML:
     ) -> pd.DataFrame:
         """Forecast the next `horizon` steps of every series with the best forecaster.
 
-        `history` (laid out like the training table) replaces the training history; `future` holds the
+        `history` (laid out like the training table) replaces the training history; `future` contains the
         known covariates of the forecast steps. Returns the id and time columns, `prediction` and
         `lower_<level>` / `upper_<level>` per level.
         """

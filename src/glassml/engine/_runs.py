@@ -130,7 +130,7 @@ class TrialRun:
     ) -> pd.DataFrame:
         """Forecast every series with the run's model through the script's own `predict`.
 
-        `history` replaces the training history as the past to forecast from; `future` holds the known
+        `history` replaces the training history as the past to forecast from; `future` contains the known
         covariates of the forecast steps; `levels` defaults to the run's prediction interval levels.
         """
         if self.spec.target.task != "forecasting":

@@ -27,7 +27,7 @@ class RunningJob:
     """A job assigned to a worker, with its clock.
 
     `started_at`, `deadline` and `latest_end` are `time.monotonic()` values. The clock starts when
-    the worker is ready, so a worker's start-up time does not count against the job's timeout; the
+    the worker is ready, so a worker's start-up time does not count against the job's timeout. The
     job ends by `latest_end` all the same, started or not.
     """
 

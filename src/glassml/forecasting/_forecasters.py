@@ -37,7 +37,7 @@ class Forecaster:
     """A forecaster by registry name: where it comes from, its search space and its first configurations.
 
     `suggest` turns an Optuna trial into the forecaster's parameters. `portfolio` lists the trial
-    values (the names `suggest` asks for) of the configurations to try first.
+    values (the names `suggest` requests) of the configurations to try first.
     """
 
     name: str

@@ -11,7 +11,7 @@ AGGREGATIONS = ("sum", "mean", "median", "min", "max", "first", "last")
 
 @dataclass
 class ForecastOptions:
-    """What `glassml train --task forecasting` accepts about the series.
+    """The series options that `glassml train --task forecasting` accepts.
 
     `freq` is a pandas frequency alias; None infers it from the timestamps of every series.
     `n_windows` and `step_size` set the backtest; None derives them from series lengths and horizon.

@@ -354,9 +354,9 @@ def _guardrails(
 
     # Rows before a series' first observed target are dropped, so they count neither as gaps nor as fills.
     first = combined.dropna(subset=["y"]).groupby("unique_id")["ds"].min()
-    kept = combined[combined["ds"] >= combined["unique_id"].map(first)]
-    observed = kept.dropna(subset=["y"]).groupby("unique_id").size().reindex(lengths.index, fill_value=0)
-    observed_all = kept.groupby("unique_id").size().reindex(lengths.index, fill_value=0)
+    after_first = combined[combined["ds"] >= combined["unique_id"].map(first)]
+    observed = after_first.dropna(subset=["y"]).groupby("unique_id").size().reindex(lengths.index, fill_value=0)
+    observed_all = after_first.groupby("unique_id").size().reindex(lengths.index, fill_value=0)
     gaps = (lengths - observed_all).clip(lower=0)
     gap_series = sorted(gaps[gaps > 0].index.astype(str))
     guardrails.append(
@@ -414,12 +414,12 @@ def _guardrail(name: str, series: list[str], passed: str, found: str, status: st
 
 def _named(series: list[str]) -> str:
     """Name up to NAMED_SERIES series: "series 's2', 's3'" or "12 series ('a', 'b', ... and 7 more)"."""
-    shown = ", ".join(repr(uid) for uid in series[:NAMED_SERIES])
+    listed = ", ".join(repr(uid) for uid in series[:NAMED_SERIES])
     if len(series) == 1:
-        return f"series {shown}"
+        return f"series {listed}"
     if len(series) <= NAMED_SERIES:
-        return f"series {shown}"
-    return f"{len(series)} series ({shown} and {len(series) - NAMED_SERIES} more)"
+        return f"series {listed}"
+    return f"{len(series)} series ({listed} and {len(series) - NAMED_SERIES} more)"
 
 
 def _column_roles(table: pd.DataFrame, target: str, options: ForecastOptions) -> list[ColumnProfile]:

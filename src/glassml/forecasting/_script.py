@@ -47,7 +47,7 @@ def series_ids(df: pd.DataFrame) -> pd.Series:
 def snap_to_grid(times: pd.Series) -> pd.Series:
     """Move timestamps onto the FREQ grid.
 
-    Fixed steps (days, hours, minutes) round to the nearest step, which absorbs clock jitter; calendar
+    Fixed steps (days, hours, minutes) round to the nearest step, which absorbs clock jitter. Calendar
     steps (weeks, months, quarters, years) move back to the grid point at or before the timestamp.
     """
     offset = pd.tseries.frequencies.to_offset(FREQ)
@@ -111,8 +111,8 @@ def combine_duplicates(data: pd.DataFrame) -> pd.DataFrame:
 def fill_grid(data: pd.DataFrame) -> pd.DataFrame:
     """Return every series on the full FREQ grid from its first observed target to its last row.
 
-    Missing steps and missing targets are filled by linear interpolation within the series (the
-    last value after the last observation); covariates and static features by the nearest row.
+    Missing steps and missing targets are filled by linear interpolation within the series, with the
+    last value after the last observation. Covariates and static features take the nearest row's value.
     """
     data = data.sort_values(["unique_id", "ds"], kind="mergesort")
     started = data["y"].notna().groupby(data["unique_id"], sort=False).cummax()
@@ -209,7 +209,7 @@ def forecast(
     """Return the next `horizon` steps of every series: unique_id, ds, prediction, lower_/upper_<level>.
 
     `history`, a prepared long table, replaces the training history as the past to forecast from.
-    `future` holds the known covariates of the forecast steps.
+    `future` contains the known covariates of the forecast steps.
     """
     forecaster = model["forecaster"]
     levels = sorted({{int(level) for level in levels}})
@@ -247,7 +247,7 @@ def calculate_metrics(history: pd.DataFrame, actual: pd.DataFrame, predictions: 
     """Return MASE, sMAPE, RMSE and WAPE of one window, each averaged over the series, primary first.
 
     MASE divides each series' mean absolute error by the mean absolute SEASON_LENGTH-step change of its
-    history (one step when the history is shorter than two seasons); series without change are left out.
+    history (one step when the history is shorter than two seasons). Series without change are left out.
     """
     past = history.groupby("unique_id", sort=True)["y"]
     seasonal = (history["y"] - past.shift(SEASON_LENGTH)).abs().groupby(history["unique_id"]).mean()
